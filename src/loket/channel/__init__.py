@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel: webhook models, signatures, the Graph API client, Flows crypto."""

@@ -1,0 +1,115 @@
+"""Settings from the environment, validated at start-up with errors an operator can act on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
+
+
+class Mode(enum.StrEnum):
+    PRODUCTION = "production"
+    DEMO = "demo"
+
+
+class ConfigError(Exception):
+    """Start-up refused: the message says which variable to fix and how."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOKET_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.PRODUCTION
+    database_url: str = Field(default="", description="sqlite:///path or postgresql://user@host:port/db")
+    redis_url: str | None = None
+    graph_api_url: str = DEFAULT_GRAPH_API_URL
+    meta_app_secret: str | None = None
+    webhook_verify_token: str | None = None
+    master_key: str | None = None
+    var_dir: Path = DEFAULT_VAR_DIR
+    log_level: str = "INFO"
+    log_format: str = "json"
+    public_url: str = "http://127.0.0.1:8000"
+    core_url: str | None = None
+    process_inline: bool = True
+    dispatch_inline: bool = True
+    graph_timeout_seconds: float = 10.0
+    db_pool_size: int = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("graph_api_url")
+    @classmethod
+    def _graph_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL including the version, e.g. https://graph.facebook.com/v23.0")
+        return value.rstrip("/")
+
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_shape(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("must be 32 random bytes in URL-safe base64") from exc
+        if len(raw) != 32:
+            raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.mode is Mode.PRODUCTION:
+            missing = [
+                name
+                for name, value in (
+                    ("LOKET_META_APP_SECRET", self.meta_app_secret),
+                    ("LOKET_WEBHOOK_VERIFY_TOKEN", self.webhook_verify_token),
+                    ("LOKET_MASTER_KEY", self.master_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "outside demo mode these must be set: "
+                    + ", ".join(missing)
+                    + " (or run `loket demo` for the embedded sandbox)"
+                )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'loket.db'}"
+
+    @property
+    def master_key_bytes(self) -> bytes:
+        if not self.master_key:
+            raise ConfigError("LOKET_MASTER_KEY is not set")
+        return base64.urlsafe_b64decode(self.master_key + "=" * (-len(self.master_key) % 4))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; turn validation failures into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(part) for part in err["loc"]) or "settings"
+            name = f"LOKET_{loc.upper()}" if err["loc"] else "configuration"
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

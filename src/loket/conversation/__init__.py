@@ -1,0 +1,1 @@
+"""The conversation engine: understanding a customer's turn and choosing the answer."""

@@ -1,0 +1,1 @@
+"""The institution's systems of record, seen through CorePort."""

@@ -1,0 +1,18 @@
+"""Alembic environment: always driven programmatically by loket.db.migrate with a live connection."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from loket.db import models  # noqa: F401  (registers the tables)
+from loket.db.base import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

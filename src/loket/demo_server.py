@@ -1,0 +1,95 @@
+"""Process assembly for `loket demo` and `loket sandbox`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+from rich.console import Console
+
+from loket.clock import system_clock
+from loket.config import Settings
+from loket.core.demo.api import build_core_router
+from loket.core.demo.institution import DemoCore
+from loket.db.engine import Database
+from loket.db.migrate import upgrade
+from loket.demo import SANDBOX_PREFIX, demo_settings, sandbox_settings, seed_summary, seed_tenants
+from loket.logging_setup import configure_logging
+from loket.runtime import Runtime
+from loket.sandbox.app import build_sandbox_app
+from loket.sandbox.settings import SandboxSettings
+from loket.security.secretbox import SecretBox
+from loket.web.app import build_app
+
+log = logging.getLogger(__name__)
+CORE_PREFIX = "/core"
+
+
+async def prepare_demo(settings: Settings) -> DemoCore:
+    db = Database(settings.effective_database_url)
+    try:
+        await upgrade(db)
+        await seed_tenants(db, SecretBox(settings.master_key_bytes))
+    finally:
+        await db.dispose()
+    return DemoCore.generate(system_clock)
+
+
+def build_demo_app(
+    settings: Settings, core: DemoCore, *, tune_sandbox: Callable[[SandboxSettings], None] | None = None
+) -> FastAPI:
+    sandbox_conf = asyncio.run(sandbox_settings(settings, core))
+    if tune_sandbox is not None:
+        tune_sandbox(sandbox_conf)
+    sandbox = build_sandbox_app(sandbox_conf, extra_routers=[(CORE_PREFIX, build_core_router(core))])
+    runtime = Runtime.build(settings, core=core)
+    sandbox_runtime = sandbox.state.sandbox
+    return build_app(
+        runtime,
+        process=True,
+        dispatch=True,
+        mounts={SANDBOX_PREFIX: sandbox},
+        companions=[(sandbox_runtime.start, sandbox_runtime.stop)],
+    )
+
+
+def run_demo(host: str, port: int) -> None:
+    settings = demo_settings(host, port)
+    configure_logging(settings.log_level, "console")
+    core = asyncio.run(prepare_demo(settings))
+    app = build_demo_app(settings, core)
+    summary = asyncio.run(seed_summary(core))
+    _banner(settings, summary)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def _banner(settings: Settings, summary: dict[str, list[dict[str, str]]]) -> None:
+    out = Console(stderr=True)
+    base = settings.public_url
+    out.rule("[bold]Loket demo")
+    out.print(f"Phone simulator      {base}{SANDBOX_PREFIX}/")
+    out.print(f"API docs (OpenAPI)   {base}/docs")
+    out.print(f"Sandbox API docs     {base}{SANDBOX_PREFIX}/_sandbox/docs")
+    out.print(f"Webhook receiver     {base}/webhooks/whatsapp")
+    out.print(f"Health / metrics     {base}/readyz  {base}/metrics")
+    out.print(f"Database             {settings.effective_database_url}")
+    for tenant in summary["tenants"]:
+        first = next(c for c in summary["customers"] if c["tenant_id"] == tenant["tenant_id"])
+        out.print(
+            f"{tenant['name']:<20} phone_number_id {tenant['phone_number_id']}; try customer "
+            f"{first['name']} (wa_id {first['wa_id']})"
+        )
+    out.print("Staff logins         none yet: the staff console arrives with the console work")
+    out.print('Open the simulator, pick a customer and say "halo".')
+    out.rule()
+
+
+def build_standalone_sandbox(app_secret: str, webhook_url: str, public_url: str) -> FastAPI:
+    core = DemoCore.generate(system_clock)
+    settings = demo_settings("127.0.0.1", 0, meta_app_secret=app_secret, public_url=public_url)
+    conf = asyncio.run(sandbox_settings(settings, core))
+    conf.webhook_url = webhook_url
+    return build_sandbox_app(conf, extra_routers=[(CORE_PREFIX, build_core_router(core))])

@@ -1,0 +1,1 @@
+"""Everything a customer reads: message catalogs (id, en) and Indonesian formatting."""

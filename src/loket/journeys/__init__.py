@@ -1,0 +1,1 @@
+"""Customer journeys: one module per thing a customer can get done."""

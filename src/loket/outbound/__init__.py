@@ -1,0 +1,1 @@
+"""Outbound: the outbox, pacing, the dispatcher, and delivery statuses."""

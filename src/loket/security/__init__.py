@@ -1,0 +1,1 @@
+"""Security: secrets at rest, staff identity, access control, data-loss prevention."""

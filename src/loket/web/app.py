@@ -1,0 +1,69 @@
+"""Builds the ASGI application of `loket serve` and `loket demo` from a Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from loket import __version__
+from loket.db.migrate import check_schema
+from loket.runtime import Runtime
+from loket.web.health import Health
+from loket.web.webhook import WhatsAppWebhook
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+def build_app(
+    runtime: Runtime,
+    *,
+    process: bool,
+    dispatch: bool,
+    mounts: dict[str, ASGIApp] | None = None,
+    check_schema_on_start: bool = True,
+    companions: Sequence[tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]] = (),
+) -> FastAPI:
+    """`companions` are (start, stop) pairs run with this app, e.g. a mounted sandbox's runtime:
+    Starlette does not run the lifespan of mounted apps."""
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if check_schema_on_start:
+            await check_schema(runtime.db)
+        await runtime.directory.refresh()
+        for start, _ in companions:
+            await start()
+        await runtime.start(process=process, dispatch=dispatch)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            for _, stop in reversed(companions):
+                await stop()
+
+    app = FastAPI(
+        title="Loket",
+        version=__version__,
+        summary="A regulated service counter on WhatsApp for Indonesian financial institutions",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    webhook = WhatsAppWebhook(
+        runtime.ingest,
+        app_secret=settings.meta_app_secret or "",
+        verify_token=settings.webhook_verify_token or "",
+    )
+    # Plain Starlette routes: the webhook is the hottest path and needs no dependency injection.
+    app.add_route(WEBHOOK_PATH, webhook.verify, methods=["GET"], include_in_schema=False)
+    app.add_route(WEBHOOK_PATH, webhook.receive, methods=["POST"], include_in_schema=False)
+    health = Health(runtime.db)
+    app.add_route("/healthz", health.healthz, methods=["GET"], include_in_schema=False)
+    app.add_route("/readyz", health.readyz, methods=["GET"], include_in_schema=False)
+    app.add_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
+    for path, sub_app in (mounts or {}).items():
+        app.mount(path, sub_app)
+    return app

@@ -1,0 +1,147 @@
+"""Webhook ingest: durable rows keyed by Meta's ids, whatever the envelope looks like."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from loket.db.engine import Database
+from loket.db.models import ChannelEvent, InboundMessage, MessageStatus, WebhookEnvelope
+from loket.inbox.ingest import WebhookIngest
+from loket.security.secretbox import SecretBox
+from loket.tenancy.admin import PhoneNumberSpec, TenantSpec, upsert_phone_number, upsert_tenant
+from loket.tenancy.directory import PhoneDirectory
+from support import BANK_PNID, fixture, status_envelope, text_envelope
+
+KEY = bytes(range(32))
+
+
+@pytest.fixture
+async def ingest(db: Database) -> WebhookIngest:
+    box = SecretBox(KEY)
+    await upsert_tenant(
+        db, TenantSpec("bank-nusantara", "bank", "PT Bank Nusantara Tbk", "Bank Nusantara", "KEP-123/OJK/2026")
+    )
+    await upsert_phone_number(
+        db, box, PhoneNumberSpec(BANK_PNID, "bank-nusantara", "+62 811 1500 123", "200000000000001", "token-1")
+    )
+    return WebhookIngest(db, PhoneDirectory(db, box))
+
+
+async def count(db: Database, model: type) -> int:
+    async with db.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_text_message_becomes_one_pending_row(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.A1", "halo")))
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+    assert (row.wamid, row.tenant_id, row.wa_id, row.kind, row.text, row.state) == (
+        "wamid.A1",
+        "bank-nusantara",
+        "6281234567890",
+        "text",
+        "halo",
+        "pending",
+    )
+    assert row.profile_name == "Siti Rahayu"
+
+
+async def test_same_envelope_three_times_is_stored_once(db: Database, ingest: WebhookIngest) -> None:
+    body = orjson.dumps(text_envelope("wamid.DUP", "saldo"))
+    for _ in range(3):
+        await ingest.ingest(body)
+    assert await count(db, InboundMessage) == 1
+    assert await count(db, WebhookEnvelope) == 1
+
+
+async def test_same_message_in_a_different_envelope_is_not_duplicated(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.X", "saldo", timestamp=1)))
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.X", "saldo", timestamp=2)))
+    assert await count(db, InboundMessage) == 1
+    assert await count(db, WebhookEnvelope) == 2
+
+
+async def test_statuses_are_unique_by_message_and_status(db: Database, ingest: WebhookIngest) -> None:
+    statuses = [("wamid.S", "read"), ("wamid.S", "delivered"), ("wamid.S", "sent"), ("wamid.S", "read")]
+    await ingest.ingest(orjson.dumps(status_envelope(statuses)))
+    await ingest.ingest(orjson.dumps(status_envelope([("wamid.S", "failed"), ("wamid.S", "delivered")])))
+    async with db.sessions() as session:
+        rows = (await session.execute(select(MessageStatus.status).order_by(MessageStatus.status))).scalars().all()
+    assert rows == ["delivered", "failed", "read", "sent"]
+
+
+async def test_unknown_phone_number_is_stored_and_counted(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.U", "halo", pnid="555000000000999")))
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+    assert row.tenant_id is None
+    assert row.state == "orphaned"
+
+
+async def test_malformed_json_is_kept_for_inspection(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(b'{"object": "whatsapp_business_account", "entry": [')
+    async with db.sessions() as session:
+        envelope = (await session.execute(select(WebhookEnvelope))).scalar_one()
+    assert envelope.parse_state == "malformed"
+
+
+async def test_unknown_shape_is_kept_as_an_event(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(orjson.dumps(fixture("account_update")))
+    await ingest.ingest(json.dumps({"hello": "world"}).encode())
+    async with db.sessions() as session:
+        states = sorted((await session.execute(select(WebhookEnvelope.parse_state))).scalars())
+    assert "unrecognised" in states
+    assert await count(db, ChannelEvent) >= 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "text",
+        "image_caption",
+        "video",
+        "audio_voice",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "reaction_add",
+        "button_reply",
+        "list_reply",
+        "nfm_reply",
+        "nfm_reply_without_flow_token",
+        "template_button",
+        "order",
+        "system_user_changed_number",
+        "unsupported",
+        "contacts_without_user_id",
+        "batched",
+    ],
+)
+async def test_every_inbound_kind_is_stored(db: Database, ingest: WebhookIngest, name: str) -> None:
+    await ingest.ingest(orjson.dumps(fixture(name)))
+    assert await count(db, InboundMessage) >= 1
+
+
+@pytest.mark.parametrize("name", ["template_status_update", "user_preferences_stop", "out_of_band_errors"])
+async def test_non_message_events_are_stored_once(db: Database, ingest: WebhookIngest, name: str) -> None:
+    body = orjson.dumps(fixture(name))
+    await ingest.ingest(body)
+    await ingest.ingest(body)
+    assert await count(db, ChannelEvent) == 1
+
+
+async def test_concurrent_envelopes_share_commits(db: Database, ingest: WebhookIngest) -> None:
+    import asyncio
+
+    ingest.start()
+    try:
+        await asyncio.gather(*(ingest.ingest(orjson.dumps(text_envelope(f"wamid.C{i}", "halo"))) for i in range(50)))
+    finally:
+        await ingest.stop()
+    assert await count(db, InboundMessage) == 50
