@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-smoke services browser clean
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-smoke services tools clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ demo: install
 services:
 	bash scripts/ensure-services.sh
 
+tools:
+	bash scripts/ensure-tools.sh
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -36,12 +39,12 @@ test-sqlite: install
 test-postgres: install services
 	LOKET_TEST_DATABASE=postgresql $(BIN)/pytest -q
 
-bench-smoke: install services
+bench-smoke: install services tools
 	$(BIN)/python bench/run_all.py --smoke
 
-test: install services lint typecheck test-sqlite test-postgres
+test: install services tools lint typecheck test-sqlite test-postgres bench-smoke
 
-bench: install services
+bench: install services tools
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -183,7 +183,8 @@ def sandbox(
 
     if not app_secret:
         _fail("the sandbox signs webhooks: set LOKET_META_APP_SECRET or pass --app-secret")
-    application = build_standalone_sandbox(app_secret or "", webhook_url, f"http://{host}:{port}")
+    configure_logging("INFO", "json")
+    application = build_standalone_sandbox(app_secret or "", webhook_url)
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 

@@ -139,7 +139,7 @@ async def seed_summary(core: DemoCore) -> dict[str, Any]:
 
 
 async def sandbox_settings(
-    settings: Settings, core: DemoCore, *, flow_endpoint_url: str | None = None
+    core: DemoCore, *, app_secret: str, webhook_url: str, flow_endpoint_url: str | None = None
 ) -> SandboxSettings:
     numbers = [
         PhoneNumber(
@@ -168,8 +168,8 @@ async def sandbox_settings(
         for c in summary["customers"]
     ]
     return SandboxSettings(
-        app_secret=settings.meta_app_secret or "",
-        webhook_url=f"{settings.public_url}/webhooks/whatsapp",
+        app_secret=app_secret,
+        webhook_url=webhook_url,
         graph_version=GRAPH_VERSION,
         numbers=numbers,
         demo_phones=phones,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
+from starlette.types import ASGIApp
 
 from loket.clock import system_clock
 from loket.config import Settings
@@ -40,8 +41,14 @@ async def prepare_demo(settings: Settings) -> DemoCore:
 
 def build_demo_app(
     settings: Settings, core: DemoCore, *, tune_sandbox: Callable[[SandboxSettings], None] | None = None
-) -> FastAPI:
-    sandbox_conf = asyncio.run(sandbox_settings(settings, core))
+) -> ASGIApp:
+    sandbox_conf = asyncio.run(
+        sandbox_settings(
+            core,
+            app_secret=settings.meta_app_secret or "",
+            webhook_url=f"{settings.public_url}/webhooks/whatsapp",
+        )
+    )
     if tune_sandbox is not None:
         tune_sandbox(sandbox_conf)
     sandbox = build_sandbox_app(sandbox_conf, extra_routers=[(CORE_PREFIX, build_core_router(core))])
@@ -87,9 +94,8 @@ def _banner(settings: Settings, summary: dict[str, list[dict[str, str]]]) -> Non
     out.rule()
 
 
-def build_standalone_sandbox(app_secret: str, webhook_url: str, public_url: str) -> FastAPI:
+def build_standalone_sandbox(app_secret: str, webhook_url: str) -> FastAPI:
+    """The sandbox and the demo institutions' core API (at /core), as `loket sandbox` serves them."""
     core = DemoCore.generate(system_clock)
-    settings = demo_settings("127.0.0.1", 0, meta_app_secret=app_secret, public_url=public_url)
-    conf = asyncio.run(sandbox_settings(settings, core))
-    conf.webhook_url = webhook_url
+    conf = asyncio.run(sandbox_settings(core, app_secret=app_secret, webhook_url=webhook_url))
     return build_sandbox_app(conf, extra_routers=[(CORE_PREFIX, build_core_router(core))])

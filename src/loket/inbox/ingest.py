@@ -7,11 +7,13 @@ distinct content. Nothing here raises on an unexpected shape.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import insert
 
@@ -23,6 +25,7 @@ from loket.db.models import ChannelEvent, MessageStatus, WebhookEnvelope
 from loket.db.models import InboundMessage as InboundRow
 from loket.db.upsert import insert_ignore
 from loket.inbox.group_commit import GroupCommitter
+from loket.inbox.pg_bulk import insert_ignore_many
 from loket.metrics import INGEST_BATCH, UNKNOWN_PHONE_NUMBER, WEBHOOK_ITEMS
 from loket.tenancy.directory import PhoneDirectory
 
@@ -55,9 +58,10 @@ class WebhookIngest:
         self._directory = directory
         self._clock = clock
         self._on_stored = on_stored
-        self._committer: GroupCommitter[EnvelopeRows] = GroupCommitter(
-            self._write, writers=writers or (2 if db.is_postgres else 1)
-        )
+        self._writers = writers or (2 if db.is_postgres else 1)
+        self._committer: GroupCommitter[EnvelopeRows] = GroupCommitter(self._write, writers=self._writers)
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()
 
     def on_stored_callback(self, callback: Callable[[EnvelopeRows], Awaitable[None] | None]) -> None:
         self._on_stored = callback
@@ -65,8 +69,21 @@ class WebhookIngest:
     def start(self) -> None:
         self._committer.start()
 
+    async def _pg_pool(self) -> Any:
+        """Dedicated driver connections for the writers: no ORM checkout on the hot path."""
+        async with self._pool_lock:
+            if self._pool is None:
+                url = self._db.engine.url.set(drivername="postgresql")
+                self._pool = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False), min_size=1, max_size=self._writers + 1
+                )
+        return self._pool
+
     async def stop(self) -> None:
         await self._committer.stop()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def ingest(self, body: bytes) -> EnvelopeRows:
         rows = await self.to_rows(body)
@@ -142,14 +159,49 @@ class WebhookIngest:
             rows.events.append(event)
 
     async def _write(self, batch: list[EnvelopeRows]) -> None:
-        dialect = self._db.dialect
         envelopes = {rows.envelope["body_sha256"]: rows.envelope for rows in batch}
         messages = _unique([row for rows in batch for row in rows.messages], ("wamid",))
         statuses = _unique([row for rows in batch for row in rows.statuses], ("wamid", "status"))
+        if self._db.is_postgres:
+            events = await self._write_postgres(batch, list(envelopes.values()), messages, statuses)
+        else:
+            events = await self._write_generic(batch, list(envelopes.values()), messages, statuses)
+        INGEST_BATCH.observe(len(batch))
+        WEBHOOK_ITEMS.labels("message").inc(len(messages))
+        WEBHOOK_ITEMS.labels("status").inc(len(statuses))
+        WEBHOOK_ITEMS.labels("event").inc(len(events))
+
+    async def _write_postgres(
+        self,
+        batch: list[EnvelopeRows],
+        envelopes: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        pool = await self._pg_pool()
+        async with pool.acquire() as pg, pg.transaction():
+            new = set(
+                await insert_ignore_many(pg, WebhookEnvelope, envelopes, ("body_sha256",), returning="body_sha256")
+            )
+            events = [row for rows in batch if rows.envelope["body_sha256"] in new for row in rows.events]
+            await insert_ignore_many(pg, InboundRow, messages, ("wamid",))
+            await insert_ignore_many(pg, MessageStatus, statuses, ("wamid", "status"))
+            if events:
+                await pg.executemany(*_event_insert(events))
+        return events
+
+    async def _write_generic(
+        self,
+        batch: list[EnvelopeRows],
+        envelopes: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        dialect = self._db.dialect
         async with self._db.connect() as conn:
             inserted = await conn.execute(
                 insert_ignore(dialect, WebhookEnvelope, "body_sha256").returning(WebhookEnvelope.body_sha256),
-                list(envelopes.values()),
+                envelopes,
             )
             new = set(inserted.scalars().all())
             # A redelivered body adds nothing: its messages and statuses hit the unique keys, and
@@ -161,10 +213,15 @@ class WebhookIngest:
                 await conn.execute(insert_ignore(dialect, MessageStatus, "wamid", "status"), statuses)
             if events:
                 await conn.execute(insert(ChannelEvent), events)
-        INGEST_BATCH.observe(len(batch))
-        WEBHOOK_ITEMS.labels("message").inc(len(messages))
-        WEBHOOK_ITEMS.labels("status").inc(len(statuses))
-        WEBHOOK_ITEMS.labels("event").inc(len(events))
+        return events
+
+
+def _event_insert(events: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+    columns = tuple(events[0])
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(columns)))
+    sql = f"INSERT INTO channel_events ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - our column names
+    rows = [tuple(orjson.dumps(row[c]).decode() if c == "payload" else row[c] for c in columns) for row in events]
+    return sql, rows
 
 
 def _unique(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:

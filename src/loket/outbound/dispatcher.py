@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from loket.channel.errors import Action, GraphError, GraphTransportError, classify
@@ -89,8 +89,8 @@ class Dispatcher:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.wake = asyncio.Event()
 
-    async def claim(self, limit: int) -> list[Claimed]:
-        now = self._clock.now()
+    def _due(self, limit: int) -> Select[Any]:
+        """Due rows that head their recipient's queue: earlier messages to the same person go first."""
         earlier = aliased(OutboxMessage)
         blocked = exists().where(
             and_(
@@ -100,13 +100,16 @@ class Dispatcher:
                 earlier.state.in_(("queued", "sending")),
             )
         )
-        due = (
+        return (
             select(OutboxMessage.id)
-            .where(OutboxMessage.state == "queued", OutboxMessage.not_before <= now, ~blocked)
+            .where(OutboxMessage.state == "queued", OutboxMessage.not_before <= self._clock.now(), ~blocked)
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        now = self._clock.now()
+        due = self._due(limit).with_for_update(skip_locked=True)
         async with self._db.transaction() as session:
             ids = list((await session.execute(due)).scalars())
             if not ids:
@@ -254,16 +257,8 @@ class Dispatcher:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     async def claim_peek(self) -> bool:
-        now = self._clock.now()
         async with self._db.sessions() as session:
-            row = (
-                await session.execute(
-                    select(OutboxMessage.id)
-                    .where(OutboxMessage.state == "queued", OutboxMessage.not_before <= now)
-                    .limit(1)
-                )
-            ).first()
-        return row is not None
+            return (await session.execute(self._due(1))).first() is not None
 
     async def run_forever(self, *, idle_poll: float = 0.2) -> None:
         last_recovery = self._clock.monotonic()

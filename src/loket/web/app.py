@@ -12,7 +12,7 @@ from loket import __version__
 from loket.db.migrate import check_schema
 from loket.runtime import Runtime
 from loket.web.health import Health
-from loket.web.webhook import WhatsAppWebhook
+from loket.web.webhook import WebhookFastPath, WhatsAppWebhook
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
 
@@ -25,7 +25,7 @@ def build_app(
     mounts: dict[str, ASGIApp] | None = None,
     check_schema_on_start: bool = True,
     companions: Sequence[tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]] = (),
-) -> FastAPI:
+) -> ASGIApp:
     """`companions` are (start, stop) pairs run with this app, e.g. a mounted sandbox's runtime:
     Starlette does not run the lifespan of mounted apps."""
     settings = runtime.settings
@@ -66,4 +66,4 @@ def build_app(
     app.add_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
     for path, sub_app in (mounts or {}).items():
         app.mount(path, sub_app)
-    return app
+    return WebhookFastPath(app, webhook, WEBHOOK_PATH)
