@@ -190,7 +190,7 @@ async def test_timeout_after_sending_is_unknown_then_reconciled_by_status(db: Da
 
 
 async def test_timeout_before_sending_is_retried(db: Database, setup: Any) -> None:
-    dispatcher, channel, clock = setup([GraphTimeout(request_sent=False, operation="send"), "wamid.C"])
+    dispatcher, _channel, clock = setup([GraphTimeout(request_sent=False, operation="send"), "wamid.C"])
     await queue(db, clock, "k")
     await dispatcher.drain()
     clock.advance(600)
@@ -210,7 +210,7 @@ async def test_messages_to_one_recipient_keep_their_order_across_retries(db: Dat
 
 
 async def test_a_crashed_claim_becomes_unknown(db: Database, setup: Any) -> None:
-    dispatcher, channel, clock = setup([])
+    dispatcher, _channel, clock = setup([])
     await queue(db, clock, "k")
     claimed = await dispatcher.claim(10)
     assert len(claimed) == 1

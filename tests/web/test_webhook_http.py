@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 from sqlalchemy import func, select
-from stack import Stack, running_stack
-from support import signed, status_envelope, text_envelope
 
+from conftest import TEST_APP_SECRET, TEST_VERIFY_TOKEN
 from loket.config import Settings
 from loket.db.engine import Database
 from loket.db.models import InboundMessage, MessageStatus, WebhookEnvelope
-
-from conftest import TEST_APP_SECRET, TEST_VERIFY_TOKEN
+from stack import Stack, running_stack
+from support import signed, status_envelope, text_envelope
 
 BANK_PNID = "114208873300501"
 
