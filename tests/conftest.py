@@ -7,7 +7,6 @@ CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests are isolated and cheap.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import os
 import shutil
@@ -20,12 +19,10 @@ import pytest
 from loket.config import Mode, Settings
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
+from support import TEST_APP_SECRET, TEST_MASTER_KEY, TEST_VERIFY_TOKEN
 
 BACKEND = os.environ.get("LOKET_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get("LOKET_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
-TEST_APP_SECRET = "test-app-secret"
-TEST_VERIFY_TOKEN = "test-verify-token"
 _counter = itertools.count()
 
 

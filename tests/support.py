@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 from loket.channel.signature import sign
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
+TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+TEST_APP_SECRET = "test-app-secret"
+TEST_VERIFY_TOKEN = "test-verify-token"
 BANK_PNID = "109876543210001"
 INSURER_PNID = "109876543210002"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_MASTER_KEY
+from support import TEST_MASTER_KEY
 
 
 def loket(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,12 +10,11 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from conftest import TEST_APP_SECRET, TEST_VERIFY_TOKEN
 from loket.config import Settings
 from loket.db.engine import Database
 from loket.db.models import InboundMessage, MessageStatus, WebhookEnvelope
 from stack import Stack, running_stack
-from support import signed, status_envelope, text_envelope
+from support import TEST_APP_SECRET, TEST_VERIFY_TOKEN, signed, status_envelope, text_envelope
 
 BANK_PNID = "114208873300501"
 
