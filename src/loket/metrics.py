@@ -10,6 +10,9 @@ WEBHOOK_DUPLICATES = Counter("loket_webhook_duplicates_total", "Webhook items al
 UNKNOWN_PHONE_NUMBER = Counter(
     "loket_webhook_unknown_phone_number_total", "Webhook items for a phone_number_id no tenant owns"
 )
+SECRETS_REDACTED = Counter(
+    "loket_inbound_secrets_redacted_total", "Inbound messages whose secrets were redacted before storage"
+)
 INGEST_BATCH = Histogram(
     "loket_ingest_batch_size", "Envelopes committed per database transaction", buckets=(1, 2, 4, 8, 16, 32, 64, 128)
 )
@@ -17,3 +20,4 @@ INBOUND_PROCESSED = Counter("loket_inbound_processed_total", "Inbound messages p
 OUTBOX_SENT = Counter("loket_outbox_sent_total", "Outbox sends by outcome", ["outcome"])
 OUTBOX_DEPTH = Gauge("loket_outbox_queued", "Outbox rows waiting to be sent")
 SEND_LATENCY = Histogram("loket_graph_send_seconds", "Graph API send latency")
+FLOW_REQUESTS = Counter("loket_flow_requests_total", "WhatsApp Flow data-endpoint requests by HTTP status", ["status"])

@@ -145,3 +145,49 @@ async def test_concurrent_envelopes_share_commits(db: Database, ingest: WebhookI
     finally:
         await ingest.stop()
     assert await count(db, InboundMessage) == 50
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("kode OTP saya 839201 tolong dicek", "839201", "otp"),
+        ("ini kartu saya 4111 1111 1111 1111 ya", "4111 1111 1111 1111", "card_number"),
+    ],
+)
+async def test_secrets_are_redacted_before_anything_is_stored(
+    db: Database, ingest: WebhookIngest, text: str, secret: str, kind: str
+) -> None:
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.SECRET", text)))
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+        envelope = (await session.execute(select(WebhookEnvelope))).scalar_one()
+        events = (await session.execute(select(ChannelEvent))).scalars().all()
+    digits = secret.replace(" ", "")
+    assert row.text is not None and secret not in row.text and digits not in row.text
+    assert secret not in orjson.dumps(row.payload).decode()
+    assert row.payload["loket_redactions"] == [kind]
+    assert secret.encode() not in envelope.body and digits.encode() not in envelope.body
+    assert b"loket_redactions" not in envelope.body
+    [signal] = [e for e in events if e.kind == "secret_shared"]
+    assert signal.payload == {"wamid": "wamid.SECRET", "kinds": [kind]}
+    assert digits not in orjson.dumps(signal.payload).decode()
+
+
+async def test_caption_secrets_are_redacted(db: Database, ingest: WebhookIngest) -> None:
+    envelope = fixture("image_caption")
+    message = envelope["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["image"]["caption"] = "pin atm saya 4321 jangan bilang2"
+    await ingest.ingest(orjson.dumps(envelope))
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+    assert "4321" not in (row.text or "")
+    assert "4321" not in orjson.dumps(row.payload).decode()
+    assert row.payload["loket_redactions"] == ["pin"]
+
+
+async def test_ordinary_numbers_are_not_redacted(db: Database, ingest: WebhookIngest) -> None:
+    await ingest.ingest(orjson.dumps(text_envelope("wamid.AMOUNT", "transfer 150000 ke rekening istri tgl 25")))
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+    assert row.text == "transfer 150000 ke rekening istri tgl 25"
+    assert "loket_redactions" not in row.payload

@@ -26,7 +26,8 @@ from loket.db.models import InboundMessage as InboundRow
 from loket.db.upsert import insert_ignore
 from loket.inbox.group_commit import GroupCommitter
 from loket.inbox.pg_bulk import insert_ignore_many
-from loket.metrics import INGEST_BATCH, UNKNOWN_PHONE_NUMBER, WEBHOOK_ITEMS
+from loket.inbox.secret_shield import redact_document, shield
+from loket.metrics import INGEST_BATCH, SECRETS_REDACTED, UNKNOWN_PHONE_NUMBER, WEBHOOK_ITEMS
 from loket.tenancy.directory import PhoneDirectory
 
 MAX_ID = 128
@@ -112,7 +113,10 @@ class WebhookIngest:
             WEBHOOK_ITEMS.labels("malformed").inc()
             return rows
         parsed = parse_envelope(doc)
-        await self._fill(rows, parsed, digest, now)
+        replacements = await self._fill(rows, parsed, digest, now)
+        if replacements:
+            # The raw body must not keep what the rows no longer do.
+            rows.envelope["body"] = orjson.dumps(redact_document(doc, replacements))
         if not parsed.is_whatsapp or (parsed.unrecognised and not (rows.messages or rows.statuses)):
             envelope["parse_state"] = "unrecognised"
         elif parsed.unrecognised:
@@ -125,7 +129,11 @@ class WebhookIngest:
         number = await self._directory.number(phone_number_id)
         return number.tenant_id if number else None
 
-    async def _fill(self, rows: EnvelopeRows, parsed: ParsedEnvelope, digest: str, now: Any) -> None:
+    async def _fill(
+        self, rows: EnvelopeRows, parsed: ParsedEnvelope, digest: str, now: Any
+    ) -> dict[int, dict[str, Any]]:
+        """Fills `rows`; returns the redacted copies of messages that carried secrets, by identity."""
+        replacements: dict[int, dict[str, Any]] = {}
         for message in parsed.messages:
             rows.envelope["phone_number_id"] = message.phone_number_id
             if not message.wa_id or len(message.wamid) > MAX_ID:
@@ -134,7 +142,15 @@ class WebhookIngest:
             tenant_id = await self._tenant_of(message.phone_number_id)
             if tenant_id is None:
                 UNKNOWN_PHONE_NUMBER.inc()
-            rows.messages.append(_message_row(message, tenant_id, digest, now))
+            row = _message_row(message, tenant_id, digest, now)
+            shielded = shield(message)
+            if shielded is not None:
+                row.update(text=shielded.text, payload=shielded.payload)
+                replacements[id(message.raw)] = shielded.payload
+                signal = {"wamid": message.wamid, "kinds": list(shielded.kinds)}
+                rows.events.append(_event("secret_shared", message.phone_number_id, tenant_id, signal, digest, now))
+                SECRETS_REDACTED.inc()
+            rows.messages.append(row)
         for status in parsed.statuses:
             rows.envelope["phone_number_id"] = status.phone_number_id
             if len(status.wamid) > MAX_ID:
@@ -157,6 +173,7 @@ class WebhookIngest:
             event = _event("unrecognised", unknown.phone_number_id, None, raw, digest, now)
             event["note"] = unknown.reason[:200]
             rows.events.append(event)
+        return replacements
 
     async def _write(self, batch: list[EnvelopeRows]) -> None:
         envelopes = {rows.envelope["body_sha256"]: rows.envelope for rows in batch}
