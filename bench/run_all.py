@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ["webhook_ingest.py", "understanding.py"]
+BENCHMARKS = ["webhook_ingest.py", "understanding.py", "audit.py"]
 
 
 def main() -> int:

@@ -11,12 +11,14 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from loket.audit.cli import audit_app
 from loket.clock import system_clock
 from loket.config import ConfigError, Settings, load_settings
 from loket.core.port import CorePort
 from loket.db.engine import Database
 from loket.db.migrate import SchemaError, check_schema, current_revision, head_revision, upgrade
 from loket.logging_setup import configure_logging
+from loket.staff.cli import staff_app
 
 app = typer.Typer(
     help="Loket: a regulated service counter on WhatsApp for banks, insurers and lenders.",
@@ -25,6 +27,8 @@ app = typer.Typer(
 )
 demo_app = typer.Typer(help="Run or seed the demo (SQLite, sandbox, demo institutions).", invoke_without_command=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(audit_app, name="audit")
+app.add_typer(staff_app, name="staff")
 err = Console(stderr=True)
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
@@ -97,6 +101,7 @@ def serve(
 def worker() -> None:
     """Process the inbox, apply delivery statuses and dispatch the outbox, until stopped."""
     from loket.runtime import Runtime
+    from loket.web.governance import audit_keyring, checkpoint_forever, install_audit_log
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -109,10 +114,13 @@ def worker() -> None:
             await runtime.db.dispose()
             _fail(str(exc))
         await runtime.directory.refresh()
+        install_audit_log(runtime)
         await runtime.start(process=True, dispatch=True)
+        checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime)))
         try:
             await asyncio.Event().wait()
         finally:
+            checkpoints.cancel()
             await runtime.stop()
 
     try:

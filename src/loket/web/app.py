@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -11,6 +13,7 @@ from starlette.types import ASGIApp
 from loket import __version__
 from loket.db.migrate import check_schema
 from loket.runtime import Runtime
+from loket.web.governance import audit_keyring, checkpoint_forever, install_governance
 from loket.web.health import Health
 from loket.web.webhook import WebhookFastPath, WhatsAppWebhook
 
@@ -38,9 +41,14 @@ def build_app(
         for start, _ in companions:
             await start()
         await runtime.start(process=process, dispatch=dispatch)
+        checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime))) if process else None
         try:
             yield
         finally:
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
             await runtime.stop()
             for _, stop in reversed(companions):
                 await stop()
@@ -52,6 +60,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    install_governance(app, runtime, headers_exclude=(*(mounts or {}), WEBHOOK_PATH))
     webhook = WhatsAppWebhook(
         runtime.ingest,
         app_secret=settings.meta_app_secret or "",

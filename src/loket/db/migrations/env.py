@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from loket.audit import tables as audit_tables  # noqa: F401  (registers the audit tables)
 from loket.db import models  # noqa: F401  (registers the tables)
 from loket.db.base import Base
+from loket.staff import tables as staff_tables  # noqa: F401  (registers the staff tables)
 
 connection = context.config.attributes["connection"]
 context.configure(
