@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ["webhook_ingest.py", "understanding.py", "audit.py"]
+BENCHMARKS = ["webhook_ingest.py", "understanding.py", "audit.py", "alerts.py", "bot_turn.py"]
 
 
 def main() -> int:

@@ -68,6 +68,11 @@ class Stack:
     async def replies(self, customer: dict[str, Any], count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         return await self.outbound(customer["phone_number_id"], customer["wa_id"], count, timeout)
 
+    async def sandbox(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST to the sandbox's control API (`/_sandbox/<path>`), e.g. `flows/open`."""
+        async with self.http.post(f"{self.base}/sandbox/_sandbox/{path}", json=body) as resp:
+            return resp.status, await resp.json()
+
     async def chat(self, pnid: str, wa_id: str) -> list[dict[str, Any]]:
         async with self.http.get(f"{self.base}/sandbox/_sandbox/chats/{pnid}/{wa_id}") as resp:
             body = await resp.json()

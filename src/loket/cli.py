@@ -17,7 +17,9 @@ from loket.config import ConfigError, Settings, load_settings
 from loket.core.port import CorePort
 from loket.db.engine import Database
 from loket.db.migrate import SchemaError, check_schema, current_revision, head_revision, upgrade
+from loket.events.cli import events_app
 from loket.logging_setup import configure_logging
+from loket.outbound.cli import outbox_app, templates_app
 from loket.staff.cli import staff_app
 
 app = typer.Typer(
@@ -29,6 +31,9 @@ demo_app = typer.Typer(help="Run or seed the demo (SQLite, sandbox, demo institu
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
 app.add_typer(staff_app, name="staff")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(templates_app, name="templates")
+app.add_typer(events_app, name="events")
 err = Console(stderr=True)
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from loket.channel.flows_crypto import FlowKeyError, load_private_key
+
 DEFAULT_VAR_DIR = Path("var")
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
 
@@ -43,6 +45,22 @@ class Settings(BaseSettings):
     dispatch_inline: bool = True
     graph_timeout_seconds: float = 10.0
     db_pool_size: int = 10
+    # Outbound engine: how many `loket worker` processes share the rates (each paces at 1/N when
+    # Redis is down), and the holiday calendar overrides (docs/policy-gate.md).
+    worker_count: int = Field(default=1, ge=1, le=1000)
+    holiday_calendar_file: Path | None = None
+    outbound_pacing: bool = True  # off only when something upstream paces (a BSP) or for benchmarks
+    # Institution events from NATS JetStream (docs/outbound.md): subjects <prefix>.<tenant id>.
+    nats_url: str | None = None
+    nats_subject_prefix: str = "loket.events"
+    # The business RSA key of WhatsApp Flows (PEM, PKCS#1 as Meta's generator writes it, or PKCS#8).
+    flows_private_key_file: Path | None = None
+    flows_private_key_passphrase: str | None = None
+    # Step-up verification (issue 3): how long an approval in the institution's app holds, how long
+    # a request waits for the customer's decision, and how often pending requests are re-checked.
+    step_up_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    step_up_request_ttl_seconds: int = Field(default=120, ge=1, le=900)
+    step_up_poll_seconds: float = Field(default=2.0, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod
@@ -89,6 +107,28 @@ class Settings(BaseSettings):
                     + ", ".join(missing)
                     + " (or run `loket demo` for the embedded sandbox)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _flows_key_readable(self) -> Settings:
+        # A configured key that cannot be used is an operator's mistake: refuse at start-up rather than
+        # answer every Flow request with 421. No key at all is allowed (Flows are then off).
+        if self.flows_private_key_file is None:
+            if self.flows_private_key_passphrase:
+                raise ValueError("LOKET_FLOWS_PRIVATE_KEY_PASSPHRASE is set but LOKET_FLOWS_PRIVATE_KEY_FILE is not")
+            return self
+        try:
+            pem = self.flows_private_key_file.read_bytes()
+        except OSError as exc:
+            raise ValueError(
+                f"LOKET_FLOWS_PRIVATE_KEY_FILE: cannot read {self.flows_private_key_file} ({exc.strerror})"
+            ) from None
+        try:
+            load_private_key(pem, self.flows_private_key_passphrase or None)
+        except FlowKeyError as exc:
+            raise ValueError(
+                f"LOKET_FLOWS_PRIVATE_KEY_FILE: {exc} (check LOKET_FLOWS_PRIVATE_KEY_PASSPHRASE)"
+            ) from None
         return self
 
     @property

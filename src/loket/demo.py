@@ -1,7 +1,7 @@
 """`loket demo`: the embedded default, one process with SQLite, the sandbox and the demo institutions.
 
-Demo secrets (master key, app secret, verify token) are made once and kept under ./var/ so that a
-restarted demo can still read what it stored.
+Demo secrets (master key, app secret, verify token, the Flows RSA key) are made once and kept under
+./var/ so that a restarted demo can still read what it stored.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from loket.config import Mode, Settings, load_settings
 from loket.core.demo.institution import DemoCore
 from loket.core.demo.tenants import DEMO_TENANTS, DemoTenant
 from loket.db.engine import Database
+from loket.flows.keys import ensure_demo_flows_key
+from loket.journeys.feedback_flow import all_flow_json
 from loket.sandbox.settings import DemoPhone, PhoneNumber, SandboxSettings
 from loket.security.secretbox import SecretBox
 from loket.tenancy.admin import PhoneNumberSpec, TenantSpec, upsert_phone_number, upsert_tenant
@@ -63,6 +65,8 @@ def demo_settings(host: str, port: int, **overrides: Any) -> Settings:
         "webhook_verify_token": base.webhook_verify_token or made.verify_token,
         "graph_api_url": f"{public}{SANDBOX_PREFIX}/{GRAPH_VERSION}",
         "public_url": public,
+        "flows_private_key_file": base.flows_private_key_file or ensure_demo_flows_key(base.var_dir),
+        "flows_private_key_passphrase": base.flows_private_key_passphrase,
     }
     values.update(overrides)
     values["mode"] = Mode.DEMO
@@ -139,8 +143,15 @@ async def seed_summary(core: DemoCore) -> dict[str, Any]:
 
 
 async def sandbox_settings(
-    core: DemoCore, *, app_secret: str, webhook_url: str, flow_endpoint_url: str | None = None
+    core: DemoCore,
+    *,
+    app_secret: str,
+    webhook_url: str,
+    flow_endpoint_url: str | None = None,
+    business_public_key_pem: str | None = None,
 ) -> SandboxSettings:
+    """The emulator, told about the demo numbers and customers, Loket's Flow JSON, and (in one process
+    with Loket) the Flow endpoint and its public key, as an operator registers them with Meta."""
     numbers = [
         PhoneNumber(
             phone_number_id=t.phone_number.phone_number_id,
@@ -150,6 +161,7 @@ async def sandbox_settings(
             verified_name=t.name,
             messages_per_second=t.phone_number.messages_per_second,
             flow_endpoint_url=flow_endpoint_url,
+            business_public_key_pem=business_public_key_pem,
         )
         for t in DEMO_TENANTS
     ]
@@ -173,4 +185,5 @@ async def sandbox_settings(
         graph_version=GRAPH_VERSION,
         numbers=numbers,
         demo_phones=phones,
+        flow_json=all_flow_json(),
     )

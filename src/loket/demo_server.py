@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from rich.console import Console
 from starlette.types import ASGIApp
 
+from loket.channel.flows_crypto import public_key_to_pem
 from loket.clock import system_clock
 from loket.config import Settings
 from loket.core.demo.api import build_core_router
@@ -18,12 +19,14 @@ from loket.core.demo.institution import DemoCore
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
 from loket.demo import SANDBOX_PREFIX, demo_settings, sandbox_settings, seed_summary, seed_tenants
+from loket.flows.keys import ensure_demo_flows_key, load_flows_key
 from loket.logging_setup import configure_logging
 from loket.runtime import Runtime
 from loket.sandbox.app import build_sandbox_app
 from loket.sandbox.settings import SandboxSettings
 from loket.security.secretbox import SecretBox
 from loket.web.app import build_app
+from loket.web.flows import FLOWS_PATH
 
 log = logging.getLogger(__name__)
 CORE_PREFIX = "/core"
@@ -42,11 +45,17 @@ async def prepare_demo(settings: Settings) -> DemoCore:
 def build_demo_app(
     settings: Settings, core: DemoCore, *, tune_sandbox: Callable[[SandboxSettings], None] | None = None
 ) -> ASGIApp:
+    if settings.flows_private_key_file is None:
+        settings = settings.model_copy(update={"flows_private_key_file": ensure_demo_flows_key(settings.var_dir)})
+    flows_key = load_flows_key(settings)
     sandbox_conf = asyncio.run(
         sandbox_settings(
             core,
             app_secret=settings.meta_app_secret or "",
             webhook_url=f"{settings.public_url}/webhooks/whatsapp",
+            # What an operator registers with Meta: the endpoint URL and the business public key.
+            flow_endpoint_url=f"{settings.public_url}{FLOWS_PATH}",
+            business_public_key_pem=public_key_to_pem(flows_key) if flows_key else None,
         )
     )
     if tune_sandbox is not None:
@@ -81,6 +90,8 @@ def _banner(settings: Settings, summary: dict[str, list[dict[str, str]]]) -> Non
     out.print(f"API docs (OpenAPI)   {base}/docs")
     out.print(f"Sandbox API docs     {base}{SANDBOX_PREFIX}/_sandbox/docs")
     out.print(f"Webhook receiver     {base}/webhooks/whatsapp")
+    out.print(f"Flow data endpoint   {base}{FLOWS_PATH}")
+    out.print(f"Flows private key    {settings.flows_private_key_file}")
     out.print(f"Health / metrics     {base}/readyz  {base}/metrics")
     out.print(f"Database             {settings.effective_database_url}")
     for tenant in summary["tenants"]:
@@ -90,7 +101,7 @@ def _banner(settings: Settings, summary: dict[str, list[dict[str, str]]]) -> Non
             f"{first['name']} (wa_id {first['wa_id']})"
         )
     out.print("Staff logins         none yet: the staff console arrives with the console work")
-    out.print('Open the simulator, pick a customer and say "halo".')
+    out.print('Open the simulator, pick a customer and say "halo"; "Kritik & saran" in the menu opens a Flow.')
     out.rule()
 
 

@@ -14,6 +14,8 @@ from loket.config import Settings
 from loket.conversation.engine import ConversationEngine
 from loket.core.port import CorePort
 from loket.db.engine import Database
+from loket.dialogue.services import DialogueServices, step_up_settings
+from loket.events.services import OutboundServices
 from loket.inbox.conversation_handler import ConversationHandler
 from loket.inbox.ingest import EnvelopeRows, WebhookIngest
 from loket.inbox.processor import InboxProcessor
@@ -38,6 +40,8 @@ class Runtime:
     processor: InboxProcessor
     dispatcher: Dispatcher
     statuses: StatusApplier
+    outbound: OutboundServices
+    dialogue: DialogueServices | None = None
     status_wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -55,11 +59,29 @@ class Runtime:
         box = SecretBox(settings.master_key_bytes)
         directory = PhoneDirectory(db, box, clock=clock)
         channel = channel or GraphClient(settings.graph_api_url, timeout=settings.graph_timeout_seconds)
-        engine = ConversationEngine(core)
-        handler = ConversationHandler(dialect=db.dialect, directory=directory, core=core, engine=engine, clock=clock)
-        dispatcher = Dispatcher(db, channel, directory, clock=clock)
-        processor = InboxProcessor(db, handler, clock=clock, after_commit=dispatcher.wake.set)
-        statuses = StatusApplier(db, clock=clock)
+        engine = ConversationEngine(core, step_up_settings(settings))
+        # The outbound engine: rate limiter and policy gate built once per process (docs/policy-gate.md).
+        outbound = OutboundServices.build(
+            settings, db=db, box=box, directory=directory, channel=channel, core=core, clock=clock
+        )
+        handler = ConversationHandler(
+            dialect=db.dialect, directory=directory, core=core, engine=engine, clock=clock, taps=outbound.taps, box=box
+        )
+        dispatcher = outbound.dispatcher
+        # Conversation background work (issue 3): step-up watcher and document uploads.
+        dialogue = DialogueServices.build(
+            settings,
+            db=db,
+            core=core,
+            channel=channel,
+            directory=directory,
+            box=box,
+            clock=clock,
+            wake_processor=lambda: processor.wake.set(),
+            wake_dispatcher=dispatcher.wake.set,
+        )
+        processor = InboxProcessor(db, handler, clock=clock, after_commit=dialogue.after_commit(dispatcher.wake.set))
+        statuses = outbound.statuses
         runtime = cls(
             settings=settings,
             clock=clock,
@@ -72,6 +94,8 @@ class Runtime:
             processor=processor,
             dispatcher=dispatcher,
             statuses=statuses,
+            outbound=outbound,
+            dialogue=dialogue,
         )
         runtime.ingest.on_stored_callback(runtime._on_stored)
         return runtime
@@ -88,8 +112,11 @@ class Runtime:
         if process:
             self._tasks.append(asyncio.create_task(self.processor.run_forever(), name="inbox"))
             self._tasks.append(asyncio.create_task(self._apply_statuses_forever(), name="statuses"))
+            if self.dialogue is not None:
+                self.dialogue.start()
         if dispatch:
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="dispatcher"))
+            self.outbound.start()
 
     async def _apply_statuses_forever(self) -> None:
         wake = self.status_wake
@@ -112,8 +139,11 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.dialogue is not None:
+            await self.dialogue.stop()
         await self.ingest.stop()
         await self.dispatcher.close()
+        await self.outbound.stop()
         close = getattr(self.channel, "close", None)
         if close is not None:
             await close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from script_support import Script, body_of, fast
 
 from loket.config import Settings
 from loket.sandbox.settings import SandboxSettings
@@ -16,7 +17,7 @@ INSURER = "asuransi-sejahtera"
 
 @pytest.fixture
 async def stack(settings: Settings) -> AsyncIterator[Stack]:
-    async with running_stack(settings) as running:
+    async with running_stack(fast(settings)) as running:
         yield running
 
 
@@ -61,9 +62,12 @@ async def test_english_speaking_customer_gets_english(stack: Stack) -> None:
 async def test_saldo_shows_masked_accounts_in_rupiah(stack: Stack) -> None:
     customer = stack.customer(BANK, language="id")
     accounts = await stack.core.list_accounts(BANK, customer["customer_id"])
-    await stack.say(customer, type="text", text="sldo brp ya")
-    out = await stack.replies(customer, 1)
-    body = out[0]["payload"]["text"]["body"]
+    script = Script(stack, customer)
+    [asked] = await script.says("sldo brp ya")
+    assert "setujui permintaan verifikasi" in body_of(asked) and "Rp" not in body_of(asked)
+    await script.approve_in_app()
+    [shown] = await script.expect(1)  # the step-up watcher resumes the journey
+    body = body_of(shown)
     for account in accounts:
         assert account.number not in body
         assert account.number[-4:] in body
@@ -73,11 +77,13 @@ async def test_saldo_shows_masked_accounts_in_rupiah(stack: Stack) -> None:
 
 async def test_menu_tap_balance(stack: Stack) -> None:
     customer = stack.customer(BANK, language="en")
-    await stack.say(customer, type="text", text="menu")
-    await stack.replies(customer, 1)
-    await stack.say(customer, type="list_reply", reply_id="menu:balance", title="Check balance")
-    out = await stack.replies(customer, 2)
-    assert out[1]["payload"]["text"]["body"].startswith("💰 Your account balances as of")
+    script = Script(stack, customer)
+    await script.says("menu")
+    [asked] = await script.taps("menu:balance")
+    assert "open the *Bank Nusantara* app" in body_of(asked)
+    await script.approve_in_app()
+    [shown] = await script.expect(1)
+    assert body_of(shown).startswith("💰 Your account balances as of")
 
 
 async def test_insurer_customer_sees_policies(stack: Stack) -> None:

@@ -14,7 +14,8 @@ from loket.channel.outgoing import Sendable
 from loket.channel.port import MediaInfo, SentMessage
 from loket.clock import FakeClock
 from loket.db.engine import Database
-from loket.db.models import OutboxMessage
+from loket.db.models import Conversation, OutboxMessage
+from loket.db.upsert import insert_ignore
 from loket.outbound.dispatcher import Dispatcher
 from loket.outbound.outbox import Purpose, enqueue
 from loket.outbound.statuses import StatusApplier
@@ -89,7 +90,18 @@ async def setup(db: Database) -> Callable[[list[Any]], Any]:
 
 
 async def queue(db: Database, clock: FakeClock, key: str, to: str = "6281234567890", text: str = "hai") -> None:
+    """A service reply to someone who just wrote (the window is open, so the gate allows it)."""
     async with db.transaction() as session:
+        await session.execute(
+            insert_ignore(db.dialect, Conversation, "tenant_id", "wa_id").values(
+                tenant_id="bank-nusantara",
+                wa_id=to,
+                state={},
+                last_inbound_at=clock.now(),
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
         await enqueue(
             session,
             dialect=db.dialect,
@@ -132,8 +144,8 @@ async def test_idempotency_key_queues_once(db: Database, setup: Any) -> None:
         (graph_error(500, 131000), "queued"),
         (graph_error(429, 130429), "queued"),
         (graph_error(400, 131056), "queued"),
-        (graph_error(400, 131047), "dead"),
-        (graph_error(400, 131026), "failed"),
+        (graph_error(400, 131047), "failed"),
+        (graph_error(400, 131026), "undeliverable"),
         (graph_error(400, 100), "failed"),
     ],
 )

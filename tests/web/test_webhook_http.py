@@ -105,7 +105,7 @@ async def test_same_envelope_three_times_is_one_message_and_one_reply(stack: Sta
     await asyncio.sleep(0.5)
     replies = await stack.replies(customer, 2)
     assert len(replies) == 2
-    assert "Di layanan WhatsApp ini" in replies[1]["payload"]["text"]["body"]
+    assert "Ini yang bisa saya bantu" in replies[1]["payload"]["text"]["body"]
     assert await count(stack.settings, InboundMessage) == 2
 
 

@@ -103,6 +103,11 @@ def install(log: AuditLog | None) -> None:
     _installed = log
 
 
+def current() -> AuditLog | None:
+    """The installed log, or None in a process that has none (library use, some tests)."""
+    return _installed
+
+
 def installed() -> AuditLog:
     if _installed is None:
         raise RuntimeError("no audit log installed: call loket.audit.install(AuditLog(...)) at start-up")

@@ -23,6 +23,61 @@ class TenantView:
     kind: str  # bank, insurer, lender
     call_centre: str
     default_language: str = "id"
+    legal_name: str = ""
+    # The tenant's registry of official channels (numbers, domains, social accounts), as stored.
+    official: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCompletion:
+    """A WhatsApp Flow this customer finished, as Loket recorded it (never the raw form contents)."""
+
+    flow: str
+    result: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewFlowSession:
+    """A Flow the engine is sending; the inbox stores it (bound to tenant and customer) with the reply."""
+
+    token: str = field(repr=False)
+    flow: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MediaView:
+    """What the engine may know of a file the customer sent: never its content."""
+
+    filename: str | None = None
+    mime_type: str | None = None
+    voice: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A file to send: the inbox seals it, uploads it after the commit and sends it as a document."""
+
+    data: bytes = field(repr=False)
+    filename: str
+    caption: str
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True, slots=True)
+class NewSignal:
+    """A security-relevant fact for the monitoring work: kinds and ids only, never a secret."""
+
+    kind: str  # secret_shared, compromise_reported, scam_reported, step_up_rejected, number_changed, ...
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRequest:
+    """Hand the conversation to a person: why, and what the customer wanted (no secrets)."""
+
+    reason: str  # asked, not_understood, angry, complaint, compromised, ...
+    summary: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +91,16 @@ class Turn:
     now: datetime
     state: dict[str, Any] = field(default_factory=dict)
     first_contact: bool = False
+    # For a `flow_reply`: the Flow it completes, when it belongs to this customer; None otherwise.
+    flow: FlowCompletion | None = None
+    # Kinds of secret the shield redacted from this message before it was stored ("otp", "pin", ...).
+    redactions: tuple[str, ...] = ()
+    forwarded: bool = False
+    media: MediaView | None = None
+    # For Loket's own events (a step-up request that changed state): what the event is about.
+    event_ref: str | None = None
+    # Whether the human handoff recorded in `state` is still open (the inbox checks its queue).
+    handoff_open: bool = False
 
 
 @dataclass(slots=True)
@@ -43,3 +108,7 @@ class TurnResult:
     replies: list[OutgoingMessage] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     language: str | None = None
+    flow_sessions: list[NewFlowSession] = field(default_factory=list)
+    documents: list[NewDocument] = field(default_factory=list)
+    signals: list[NewSignal] = field(default_factory=list)
+    handoff: HandoffRequest | None = None

@@ -145,13 +145,23 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
+        # The claim's "earlier unsettled message to the same recipient" check (outbound engine, 0005).
         Index(
-            "ix_outbox_due",
-            "state",
+            "ix_outbox_recipient",
+            "phone_number_id",
+            "to_wa_id",
+            "id",
+            postgresql_where=text("state IN ('queued', 'sending')"),
+            sqlite_where=text("state IN ('queued', 'sending')"),
+        ),
+        Index("ix_outbox_sending", "claimed_by", postgresql_where=text("state = 'sending'")),
+        # The claim walks due rows in (priority, id) order and stops at its limit (0005).
+        Index(
+            "ix_outbox_claim",
             "priority",
-            "not_before",
             "id",
             postgresql_where=text("state = 'queued'"),
+            sqlite_where=text("state = 'queued'"),
         ),
     )
 
@@ -167,7 +177,7 @@ class OutboxMessage(Base):
     context_message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
-    # queued -> sending -> sent | failed | dead | unknown
+    # queued -> sending -> sent | failed | dead | unknown | refused | undeliverable | cancelled
     state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -178,3 +188,55 @@ class OutboxMessage(Base):
     delivery_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # The outbound engine (0005): retry deadline, the template to send when the window has closed,
+    # who asked for the message, and the policy gate's last decision with its reason (AUD-2).
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fallback: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    origin: Mapped[str | None] = mapped_column(String(120), index=True)
+    policy_verdict: Mapped[str | None] = mapped_column(String(24))
+    policy_rule: Mapped[str | None] = mapped_column(String(64))
+    policy_record: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class FlowSession(Base):
+    """One WhatsApp Flow sent to one customer: its token (hashed), who it is bound to, and its outcome.
+
+    The token is single-use: `status` goes from open to completed exactly once, by a conditional update.
+    `result` holds only what the conversation needs afterwards (a reference number, a yes/no), never what
+    the customer typed.
+    """
+
+    __tablename__ = "flow_sessions"
+    __table_args__ = (Index("ix_flow_sessions_customer", "tenant_id", "wa_id"),)
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    wa_id: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    flow: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open -> completed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class FeedbackEntry(Base):
+    """Kritik & saran sent through the feedback Flow. The comment is personal data: sealed at rest
+    (SecretBox, bound to the reference), and the WhatsApp number is kept only with consent to be contacted."""
+
+    __tablename__ = "feedback_entries"
+    __table_args__ = (Index("ix_feedback_entries_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    contact_wa_id: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    comment_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_consent: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,8 @@ from typing import Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loket.audit.events import EventType
+from loket.audit.log import current as audit_current
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
 from loket.db.models import Conversation, InboundMessage
@@ -25,6 +27,25 @@ from loket.metrics import INBOUND_PROCESSED
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+
+
+async def _audit_received(session: AsyncSession, conversation: Conversation, message: InboundMessage) -> None:
+    """The audit fact, in the transaction that handled the message: ids and keyed hashes only."""
+    audit_log = audit_current()
+    if audit_log is None:
+        return
+    await audit_log.record(
+        EventType.MESSAGE_RECEIVED,
+        tenant=conversation.tenant_id,
+        fields={
+            "wamid": message.wamid,
+            "phone_number_id": message.phone_number_id,
+            "customer": conversation.wa_id,
+            "kind": message.kind,
+            "body": message.text,
+        },
+        session=session,
+    )
 
 
 class InboundHandler(Protocol):
@@ -124,6 +145,7 @@ class InboxProcessor:
             return message.state == "failed"
         message.state = "done"
         message.processed_at = self._clock.now()
+        await _audit_received(session, conversation, message)
         INBOUND_PROCESSED.labels("done").inc()
         return True
 

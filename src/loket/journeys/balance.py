@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from loket.channel.outgoing import Text
+from loket.conversation.journey import Context, Given, Outcome
 from loket.conversation.turn import Turn
 from loket.core.port import Account, CorePort
 from loket.i18n.catalog import t
@@ -30,3 +33,19 @@ async def balance(core: CorePort, turn: Turn) -> list[Text]:
     parts.extend(_line(language, account) for account in accounts)
     parts.append(t(language, "balance.footer"))
     return [Text(body="\n\n".join(parts))]
+
+
+class BalanceJourney:
+    name = "balance"
+    kinds = frozenset({"bank"})
+    needs_customer = True
+    step_up = True
+
+    async def start(self, ctx: Context, given: Given) -> Outcome:
+        return Outcome(replies=list(await balance(ctx.core, ctx.turn)))
+
+    async def advance(self, ctx: Context, step: str, data: dict[str, Any], given: Given) -> Outcome:
+        return await self.start(ctx, given)
+
+
+JOURNEY = BalanceJourney()

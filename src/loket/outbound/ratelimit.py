@@ -59,6 +59,10 @@ class RateLimiter(Protocol):
         """Reserve a slot and sleep until it."""
         ...
 
+    async def hold(self, key: str, seconds: float) -> None:
+        """No slot on `key` for `seconds` from now (a number-wide back-off after Meta's 130429)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -105,6 +109,13 @@ class LocalGcra:
         if len(self._tat) > self._prune_above:
             self._prune(now)
         return Booking(booked=True, wait=wait, at=now + wait)
+
+    def hold_now(self, key: str, seconds: float) -> None:
+        now = self._clock.monotonic()
+        self._tat[key] = max(self._tat.get(key, now), now + max(0.0, seconds))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        self.hold_now(key, seconds)
 
     def _prune(self, now: float) -> None:
         # A TAT in the past behaves exactly like no entry, so dropping it changes nothing.

@@ -44,6 +44,18 @@ redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl_ms)
 return {1, wait, now}
 """
 
+# KEYS[1]: the key. ARGV[1]: the hold in microseconds. Moves the TAT to at least now + hold.
+_HOLD = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+local until_us = now + tonumber(ARGV[1])
+if tat and tat > until_us then return 0 end
+local ttl_ms = math.ceil((until_us - now) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%d', until_us), 'PX', ttl_ms)
+return 1
+"""
+
 # What "Redis is not there" looks like: refused or reset connections, timeouts, and server-side
 # refusals (LOADING, READONLY, OOM) that are RedisErrors too.
 SHARED_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
@@ -56,6 +68,7 @@ class RedisGcra:
         self._client = client
         self._prefix = prefix
         self._script = client.register_script(_GCRA)
+        self._hold = client.register_script(_HOLD)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.5, prefix: str = KEY_PREFIX) -> RedisGcra:
@@ -88,6 +101,9 @@ class RedisGcra:
 
     async def acquire(self, key: str, rate_per_second: float, burst: int = 1) -> None:
         await sleep_for(await self.book(key, rate_per_second, burst))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        await self._hold(keys=[self._prefix + key], args=[max(0, math.ceil(seconds * _MICROS))])
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -170,6 +186,17 @@ class ResilientLimiter:
 
     async def acquire(self, key: str, rate_per_second: float, burst: int = 1) -> None:
         await sleep_for(await self.book(key, rate_per_second, burst))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        """Held locally always (this worker backs off at once), and in Redis for the others."""
+        self._local.hold_now(key, seconds)
+        if self._degraded_since is not None and self._clock.monotonic() < self._retry_at:
+            return
+        try:
+            async with asyncio.timeout(self._call_timeout):
+                await self._shared.hold(key, seconds)
+        except SHARED_FAILURES as exc:
+            self._lost(exc)
 
     async def aclose(self) -> None:
         await self._shared.aclose()

@@ -82,6 +82,10 @@ class PhoneDirectory:
         await self._fresh()
         return self._tenants.get(tenant_id)
 
+    def cached_tenant(self, tenant_id: str) -> TenantInfo | None:
+        """From the last snapshot, without touching the database (for callers inside a transaction)."""
+        return self._tenants.get(tenant_id)
+
     async def access_token(self, phone_number_id: str) -> str:
         await self._fresh()
         blob = self._tokens.get(phone_number_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -12,12 +13,17 @@ from starlette.types import ASGIApp
 
 from loket import __version__
 from loket.db.migrate import check_schema
+from loket.dialogue.agent_api import build_agent_router
+from loket.flows.keys import load_flows_key
+from loket.flows.service import FlowService
 from loket.runtime import Runtime
+from loket.web.flows import FLOWS_PATH, FlowRoute
 from loket.web.governance import audit_keyring, checkpoint_forever, install_governance
 from loket.web.health import Health
 from loket.web.webhook import WebhookFastPath, WhatsAppWebhook
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
+log = logging.getLogger(__name__)
 
 
 def build_app(
@@ -69,10 +75,20 @@ def build_app(
     # Plain Starlette routes: the webhook is the hottest path and needs no dependency injection.
     app.add_route(WEBHOOK_PATH, webhook.verify, methods=["GET"], include_in_schema=False)
     app.add_route(WEBHOOK_PATH, webhook.receive, methods=["POST"], include_in_schema=False)
+    flows = FlowRoute(
+        load_flows_key(settings),
+        app_secret=settings.meta_app_secret or "",
+        handler=FlowService(runtime.db, runtime.box, clock=runtime.clock),
+    )
+    if not flows.configured:
+        log.warning("WhatsApp Flows are off: set LOKET_FLOWS_PRIVATE_KEY_FILE; %s answers 421 until then", FLOWS_PATH)
+    app.add_route(FLOWS_PATH, flows.receive, methods=["POST"], include_in_schema=False)
     health = Health(runtime.db)
     app.add_route("/healthz", health.healthz, methods=["GET"], include_in_schema=False)
     app.add_route("/readyz", health.readyz, methods=["GET"], include_in_schema=False)
     app.add_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
+    app.include_router(runtime.outbound.events_router())
+    app.include_router(build_agent_router(runtime.db, clock=runtime.clock))
     for path, sub_app in (mounts or {}).items():
         app.mount(path, sub_app)
     return WebhookFastPath(app, webhook, WEBHOOK_PATH)

@@ -7,6 +7,9 @@ from alembic import context
 from loket.audit import tables as audit_tables  # noqa: F401  (registers the audit tables)
 from loket.db import models  # noqa: F401  (registers the tables)
 from loket.db.base import Base
+from loket.dialogue import tables as dialogue_tables  # noqa: F401  (registers the conversation tables)
+from loket.events import tables as events_tables  # noqa: F401  (registers the events tables)
+from loket.outbound import tables as outbound_tables  # noqa: F401  (registers the outbound tables)
 from loket.staff import tables as staff_tables  # noqa: F401  (registers the staff tables)
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""Alerts and notices for customers: composition and preferences (domain code, no I/O)."""

@@ -1,0 +1,1 @@
+"""The events API for institution systems, and what the events drive."""
