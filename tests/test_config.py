@@ -57,7 +57,7 @@ def test_environment_names_are_the_documented_ones(monkeypatch: pytest.MonkeyPat
         ("LOKET_MASTER_KEY", "c2hvcnQ", "32 bytes"),
         ("LOKET_MASTER_KEY", "not base64 !!", "LOKET_MASTER_KEY"),
         ("LOKET_DATABASE_URL", "mysql://x", "LOKET_DATABASE_URL"),
-        ("LOKET_GRAPH_API_URL", "graph.facebook.com", "LOKET_GRAPH_API_URL"),
+        ("LOKET_GRAPH_API_URL", "graph.example.test/v23.0", "LOKET_GRAPH_API_URL"),
     ],
 )
 def test_bad_values_get_clear_errors(monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str) -> None:

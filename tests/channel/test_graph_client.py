@@ -551,4 +551,4 @@ async def test_client_lifecycle(meta: FakeGraph) -> None:
     with pytest.raises(RuntimeError):
         await send_text(used)
     with pytest.raises(ValueError, match="base_url"):
-        GraphClient("graph.facebook.com/v23.0")
+        GraphClient("graph.example.test/v23.0")
