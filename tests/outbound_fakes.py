@@ -27,7 +27,9 @@ class ScriptedChannel:
         context_message_id: str | None = None,
     ) -> SentMessage:
         outcome = self.outcomes.pop(0) if self.outcomes else f"wamid.{len(self.sent)}"
-        self.sent.append({"to": to, "payload": message.to_payload(), "callback": biz_opaque_callback_data})
+        self.sent.append(
+            {"to": to, "payload": message.to_payload(), "callback": biz_opaque_callback_data, "token": access_token}
+        )
         if isinstance(outcome, BaseException):
             raise outcome
         return SentMessage(wamid=str(outcome), wa_id=to, message_status="accepted")

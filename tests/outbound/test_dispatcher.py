@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from loket.channel.errors import GraphTimeout, parse_graph_error
-from loket.channel.outgoing import Sendable
-from loket.channel.port import MediaInfo, SentMessage
+from loket.channel.errors import GraphTimeout
 from loket.clock import FakeClock
 from loket.db.engine import Database
 from loket.db.models import Conversation, OutboxMessage
@@ -22,57 +20,10 @@ from loket.outbound.statuses import StatusApplier
 from loket.security.secretbox import SecretBox
 from loket.tenancy.admin import PhoneNumberSpec, TenantSpec, upsert_phone_number, upsert_tenant
 from loket.tenancy.directory import PhoneDirectory
+from outbound_fakes import ScriptedChannel, graph_error
 
 PNID = "109876543210001"
 KEY = bytes(range(32))
-
-
-class ScriptedChannel:
-    """Answers each send with the next scripted outcome: a wamid, or an exception to raise."""
-
-    def __init__(self, outcomes: list[Any]) -> None:
-        self.outcomes = outcomes
-        self.sent: list[dict[str, Any]] = []
-
-    async def send(
-        self,
-        phone_number_id: str,
-        access_token: str,
-        to: str,
-        message: Sendable,
-        *,
-        biz_opaque_callback_data: str,
-        context_message_id: str | None = None,
-    ) -> SentMessage:
-        outcome = self.outcomes.pop(0) if self.outcomes else "wamid.ok"
-        self.sent.append(
-            {"to": to, "payload": message.to_payload(), "callback": biz_opaque_callback_data, "token": access_token}
-        )
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return SentMessage(wamid=str(outcome), wa_id=to, message_status="accepted")
-
-    async def mark_read(
-        self, phone_number_id: str, access_token: str, message_id: str, *, typing: bool = False
-    ) -> None:
-        return None
-
-    async def upload_media(self, *args: Any) -> str:
-        raise NotImplementedError
-
-    async def get_media(self, *args: Any) -> MediaInfo:
-        raise NotImplementedError
-
-    async def download_media(self, *args: Any) -> bytes:
-        raise NotImplementedError
-
-    async def delete_media(self, *args: Any) -> None:
-        raise NotImplementedError
-
-
-def graph_error(status: int, code: int) -> Exception:
-    body = f'{{"error":{{"message":"(#{code}) x","type":"OAuthException","code":{code},"fbtrace_id":"T"}}}}'
-    return parse_graph_error(status, body.encode())
 
 
 @pytest.fixture
