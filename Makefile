@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-smoke services tools clean
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench bench-smoke services tools clean audit-deps
 
 install: $(STAMP)
 
@@ -30,6 +30,12 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# Known vulnerabilities in the installed dependency set (pip-audit); says so plainly when the
+# advisory data cannot be reached, and fails then only with LOKET_REQUIRE_AUDIT=1 (scripts/audit-deps.sh).
+# Ruff's security rules (S, bandit's) run in `lint`.
+audit-deps: install
+	VENV=$(VENV) bash scripts/audit-deps.sh
+
 typecheck: install
 	$(BIN)/mypy
 
@@ -42,7 +48,7 @@ test-postgres: install services
 bench-smoke: install services tools
 	$(BIN)/python bench/run_all.py --smoke
 
-test: install services tools lint typecheck test-sqlite test-postgres bench-smoke
+test: install services tools lint audit-deps typecheck test-sqlite test-postgres bench-smoke
 
 bench: install services tools
 	$(BIN)/python bench/run_all.py

@@ -36,6 +36,7 @@ from benchlib import MASTER_KEY, ROOT, free_port, loket_env, server, temp_databa
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
 from loket.db.models import Conversation, OutboxMessage
+from loket.db.scope import Scope, SystemReason
 from loket.db.upsert import insert_ignore
 from loket.events.endpoints import EndpointStore
 from loket.outbound.outbox import DEADLINE, PRIORITY, Purpose
@@ -48,9 +49,14 @@ from standin import PNID, TENANT, TOKEN, WABA, wa_id
 BENCH = ROOT / "bench"
 
 
+def bench_db(url: str) -> Database:
+    """The bench sets up and inspects every tenant's rows: the demo/test data scope."""
+    return Database(url, default_scope=Scope(system=SystemReason.DEMO_SEED))
+
+
 async def prepare(url: str) -> str:
     """Schema, the bench tenant and its number (1,000/s), approved templates, a signing secret."""
-    db = Database(url)
+    db = bench_db(url)
     box = SecretBox(base64.urlsafe_b64decode(MASTER_KEY))
     try:
         await upgrade(db)
@@ -110,7 +116,7 @@ async def worker_ready(url: str, timeout: float = 30.0) -> None:
     """A started worker has registered its heartbeat (its dispatcher is running)."""
     from loket.outbound.tables import OutboundWorker
 
-    db = Database(url)
+    db = bench_db(url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -128,7 +134,7 @@ async def worker_ready(url: str, timeout: float = 30.0) -> None:
 
 
 async def cancel_backlog(url: str) -> None:
-    db = Database(url)
+    db = bench_db(url)
     try:
         async with db.transaction() as session:
             await session.execute(
@@ -156,7 +162,7 @@ async def wait_arrivals(base: str, tags: set[str], timeout: float) -> dict[str, 
 
 async def backlog(url: str, count: int, customers: int, prefix: str = "backlog") -> None:
     """`count` queued alerts to `customers` known customers whose window is open."""
-    db = Database(url)
+    db = bench_db(url)
     now = time_now()
     try:
         async with db.transaction() as session:
@@ -187,7 +193,7 @@ async def backlog(url: str, count: int, customers: int, prefix: str = "backlog")
                     "phone_number_id": PNID,
                     "to_wa_id": wa_id(n % customers),
                     "kind": "text",
-                    "payload": {"type": "text", "text": {"body": f"Alert bench {n}", "preview_url": False}},
+                    "payload": {"type": "text", "text": {"body": f"Alert bench:{prefix}-{n}", "preview_url": False}},
                     "purpose": Purpose.ALERT.value,
                     "priority": PRIORITY[Purpose.ALERT],
                     "idempotency_key": f"{prefix}:{n}",
@@ -207,7 +213,7 @@ async def backlog(url: str, count: int, customers: int, prefix: str = "backlog")
 
 async def drained(url: str, count: int, timeout: float, prefix: str = "backlog") -> tuple[int, float]:
     """Wait until `count` backlog rows are sent; (sent, seconds from first to last send)."""
-    db = Database(url)
+    db = bench_db(url)
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -34,6 +34,7 @@ from loket.audit.log import AuditEvent, AuditLog
 from loket.audit.verify_db import verify_database
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
+from loket.db.scope import OPERATOR
 from loket.security.secretbox import SecretBox
 
 MASTER = os.urandom(32)
@@ -164,7 +165,7 @@ async def _pg_admin(url: str, sql: str) -> None:
 
 
 async def run(url: str, sizes: Sizes) -> list[str]:
-    db = Database(url)
+    db = Database(url, default_scope=OPERATOR)
     lines: list[str] = []
     try:
         await upgrade(db, "heads")

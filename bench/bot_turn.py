@@ -42,9 +42,12 @@ from loket.core.demo.institution import DemoCore
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
 from loket.db.models import Conversation, InboundMessage, OutboxMessage
+from loket.db.scope import OPERATOR
 from loket.demo import seed_summary, seed_tenants
 from loket.inbox.conversation_handler import ConversationHandler
 from loket.inbox.processor import InboxProcessor
+from loket.security.keys import MasterKeyring
+from loket.security.keystore import KeyStore
 from loket.security.secretbox import SecretBox
 from loket.tenancy.directory import PhoneDirectory
 from loket.understanding import default_model
@@ -84,7 +87,7 @@ class Result:
 
 
 async def _prepare(url: str) -> tuple[Database, DemoCore, list[dict[str, Any]], SecretBox]:
-    db = Database(url)
+    db = Database(url, default_scope=OPERATOR)
     await upgrade(db)
     box = SecretBox(_key())
     await seed_tenants(db, box)
@@ -189,7 +192,7 @@ async def bench(url: str, backend: str, turns: int, statements: int) -> list[Res
                 continue
             await _elevate(db, customers)
             handler = ConversationHandler(dialect=db.dialect, directory=directory, core=core, engine=engine, box=box)
-            processor = InboxProcessor(db, handler)
+            processor = InboxProcessor(db, handler, keys=KeyStore(MasterKeyring(_key()), dialect=db.dialect))
             await _run(db, processor, customers, texts, min(50, count), f"{name[:4]}-warm")
             timings = await _run(db, processor, customers, texts, count, name[:4])
             results.append(_summary(backend, name, timings))

@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ["webhook_ingest.py", "understanding.py", "audit.py", "alerts.py", "bot_turn.py"]
+BENCHMARKS = [
+    "webhook_ingest.py",
+    "understanding.py",
+    "audit.py",
+    "alerts.py",
+    "bot_turn.py",
+    "crypto.py",
+    "tenant_scope.py",
+    "console.py",
+]
 
 
 def main() -> int:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import time
 from typing import Any
@@ -94,8 +95,9 @@ def core_router() -> APIRouter:
 class Arrivals:
     """Records when each send arrived, before the sandbox handles it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, latency: float = 0.0) -> None:
         self.app = app
+        self.latency = latency  # seconds each send waits before it is answered (a slow Graph API)
         self.log: list[tuple[float, bytes | None, int]] = []  # arrival, tag, status
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,6 +106,8 @@ class Arrivals:
             return
         arrived = time.time()
         chunks: list[bytes] = []
+        if self.latency:
+            await asyncio.sleep(self.latency)
 
         async def replay() -> Message:
             message = await receive()
@@ -122,7 +126,7 @@ class Arrivals:
         self.log.append((arrived, found.group(1) if found else None, status[0]))
 
 
-def build(mps: float, pair_interval: float, webhook_url: str | None, app_secret: str) -> ASGIApp:
+def build(mps: float, pair_interval: float, webhook_url: str | None, app_secret: str, latency: float = 0.0) -> ASGIApp:
     templates = [
         SeedTemplate(WABA, d.name, language, d.category, d.creation_body(language)["components"])
         for d in DEFINITIONS
@@ -141,7 +145,7 @@ def build(mps: float, pair_interval: float, webhook_url: str | None, app_secret:
     )
     sandbox = build_sandbox_app(settings, extra_routers=[("/core", core_router())])
     outer = FastAPI()
-    recorder = Arrivals(sandbox)
+    recorder = Arrivals(sandbox, latency)
 
     @outer.get("/bench/arrivals")
     async def arrivals(after: int = 0) -> Response:
@@ -171,8 +175,9 @@ def main() -> None:
     parser.add_argument("--pair-interval", type=float, default=0.001)
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--app-secret", default="bench-app-secret")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each send is answered")
     args = parser.parse_args()
-    app = build(args.mps, args.pair_interval, args.webhook_url, args.app_secret)
+    app = build(args.mps, args.pair_interval, args.webhook_url, args.app_secret, args.latency)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

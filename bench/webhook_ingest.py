@@ -30,6 +30,7 @@ from benchlib import APP_SECRET, MASTER_KEY, ROOT, WrkResult, free_port, loket_e
 from loket.db.engine import Database
 from loket.db.migrate import upgrade
 from loket.db.models import InboundMessage, MessageStatus
+from loket.db.scope import OPERATOR
 from loket.demo import seed_tenants
 from loket.security.secretbox import SecretBox
 
@@ -103,7 +104,7 @@ def write_lua(path: Path, kind: str, count: int) -> None:
 
 
 async def prepare(database_url: str) -> None:
-    db = Database(database_url)
+    db = Database(database_url, default_scope=OPERATOR)
     try:
         await upgrade(db)
         await seed_tenants(db, SecretBox(__import__("base64").urlsafe_b64decode(MASTER_KEY)))
@@ -112,7 +113,7 @@ async def prepare(database_url: str) -> None:
 
 
 async def stored(database_url: str) -> tuple[int, int]:
-    db = Database(database_url)
+    db = Database(database_url, default_scope=OPERATOR)
     try:
         async with db.sessions() as session:
             messages = (await session.execute(select(func.count()).select_from(InboundMessage))).scalar_one()

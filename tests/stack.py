@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import uvicorn
 
-from loket.clock import system_clock
+from loket.clock import Clock, system_clock
 from loket.config import Settings
 from loket.core.demo.institution import DemoCore
 from loket.db.engine import Database
@@ -90,7 +90,10 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    settings: Settings, tune_sandbox: Callable[[SandboxSettings], None] | None = None
+    settings: Settings,
+    tune_sandbox: Callable[[SandboxSettings], None] | None = None,
+    *,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[Stack]:
     """`tune_sandbox` adjusts the emulator (pair rate, faults); by default the pair rate is relaxed
     so that conversation tests need not wait six seconds between replies."""
@@ -101,7 +104,9 @@ async def running_stack(
     await seed_tenants(db, SecretBox(settings.master_key_bytes))
     await db.dispose()
     core = DemoCore.generate(system_clock)
-    app = await asyncio.to_thread(build_demo_app, settings, core, tune_sandbox=tune_sandbox or relaxed_pair_rate)
+    app = await asyncio.to_thread(
+        build_demo_app, settings, core, tune_sandbox=tune_sandbox or relaxed_pair_rate, clock=clock
+    )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:

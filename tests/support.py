@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loket.channel.signature import sign
+from loket.db.scope import Scope, SystemReason
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 TEST_MASTER_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
@@ -15,6 +16,9 @@ TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token"
 BANK_PNID = "109876543210001"
 INSURER_PNID = "109876543210002"
+# The scope of a test's own database handle (seeding, inspecting across tenants): the app under test
+# builds its own, strictly scoped one (docs/tenant-isolation.md). `Database(url, default_scope=TEST_SCOPE)`.
+TEST_SCOPE = Scope(system=SystemReason.DEMO_SEED)
 
 
 def fixture(name: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from typing import Annotated
 
@@ -13,13 +14,19 @@ from rich.console import Console
 
 from loket.audit.cli import audit_app
 from loket.clock import system_clock
+from loket.complaints.cli import complaints_app
 from loket.config import ConfigError, Settings, load_settings
+from loket.console import demo_staff as _demo_staff  # noqa: F401  (registers `loket staff totp-now`)
 from loket.core.port import CorePort
 from loket.db.engine import Database
 from loket.db.migrate import SchemaError, check_schema, current_revision, head_revision, upgrade
+from loket.db.scope import OPERATOR, SEEDING, SystemReason, system_scope
 from loket.events.cli import events_app
 from loket.logging_setup import configure_logging
 from loket.outbound.cli import outbox_app, templates_app
+from loket.outbound.notice_cli import outbound_app
+from loket.privacy.cli import privacy_app
+from loket.security.cli import keys_app
 from loket.staff.cli import staff_app
 
 app = typer.Typer(
@@ -30,10 +37,14 @@ app = typer.Typer(
 demo_app = typer.Typer(help="Run or seed the demo (SQLite, sandbox, demo institutions).", invoke_without_command=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(audit_app, name="audit")
+app.add_typer(complaints_app, name="complaints")
 app.add_typer(staff_app, name="staff")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(templates_app, name="templates")
 app.add_typer(events_app, name="events")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(outbound_app, name="outbound")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
@@ -60,7 +71,7 @@ def migrate() -> None:
     configure_logging(settings.log_level, settings.log_format)
 
     async def run() -> str | None:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, default_scope=OPERATOR)
         try:
             await upgrade(db)
             return await current_revision(db)
@@ -85,6 +96,17 @@ def _core_for(settings: Settings, *, required: bool) -> CorePort:
     return UnavailableCore()
 
 
+def _refuse_wrong_master_key(settings: Settings) -> None:
+    """Encryption at rest: a master key that cannot open this database's keys stops here (ADR 0006)."""
+    from loket.security.keycheck import check_master_key
+    from loket.security.keys import MasterKeyError
+
+    try:
+        check_master_key(settings)
+    except MasterKeyError as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def serve(
     host: HostOption = "127.0.0.1",
@@ -97,6 +119,7 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    _refuse_wrong_master_key(settings)
     runtime = Runtime.build(settings, core=_core_for(settings, required=with_worker))
     application = build_app(runtime, process=with_worker, dispatch=with_worker)
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
@@ -110,6 +133,7 @@ def worker() -> None:
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    _refuse_wrong_master_key(settings)
 
     async def run() -> None:
         runtime = Runtime.build(settings, core=_core_for(settings, required=True))
@@ -121,9 +145,14 @@ def worker() -> None:
         await runtime.directory.refresh()
         install_audit_log(runtime)
         await runtime.start(process=True, dispatch=True)
-        checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime)))
+        with system_scope(SystemReason.SCHEDULER):  # checkpoints sign every tenant's log
+            checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime)))
+        # SIGTERM (and Ctrl-C) drain: claim nothing more, finish the sends in flight, put back the rest.
+        stopping = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()
         finally:
             checkpoints.cancel()
             await runtime.stop()
@@ -144,10 +173,11 @@ def demo(
     if ctx.invoked_subcommand is not None:
         return
     from loket.demo_server import run_demo
+    from loket.security.keys import MasterKeyError
 
     try:
         run_demo(host, port)
-    except (ConfigError, SchemaError) as exc:
+    except (ConfigError, SchemaError, MasterKeyError) as exc:
         _fail(str(exc))
 
 
@@ -163,7 +193,7 @@ def demo_seed(
     settings = demo_settings("127.0.0.1", 8000)
 
     async def run() -> dict[str, object]:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, default_scope=SEEDING)
         try:
             await upgrade(db)
             await seed_tenants(db, SecretBox(settings.master_key_bytes))

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     meta_app_secret: str | None = None
     webhook_verify_token: str | None = None
     master_key: str | None = None
+    # Root rotation (docs/encryption.md): the old master key(s), comma-separated, until `loket keys rotate` is done.
+    master_key_previous: str | None = None
     var_dir: Path = DEFAULT_VAR_DIR
     log_level: str = "INFO"
     log_format: str = "json"
@@ -45,11 +47,16 @@ class Settings(BaseSettings):
     dispatch_inline: bool = True
     graph_timeout_seconds: float = 10.0
     db_pool_size: int = 10
+    # Tenant isolation (docs/tenant-isolation.md): the PostgreSQL role to SET ROLE to on connect when the
+    # URL's user owns the tables; unset when the URL already names the non-owner application role.
+    database_app_role: str | None = None
     # Outbound engine: how many `loket worker` processes share the rates (each paces at 1/N when
     # Redis is down), and the holiday calendar overrides (docs/policy-gate.md).
     worker_count: int = Field(default=1, ge=1, le=1000)
     holiday_calendar_file: Path | None = None
     outbound_pacing: bool = True  # off only when something upstream paces (a BSP) or for benchmarks
+    # How long a stopping worker (SIGTERM) lets its requests in flight finish (docs/outbound.md).
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=600)
     # Institution events from NATS JetStream (docs/outbound.md): subjects <prefix>.<tenant id>.
     nats_url: str | None = None
     nats_subject_prefix: str = "loket.events"
@@ -61,6 +68,10 @@ class Settings(BaseSettings):
     step_up_ttl_seconds: int = Field(default=300, ge=30, le=3600)
     step_up_request_ttl_seconds: int = Field(default=120, ge=1, le=900)
     step_up_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Complaints (docs/complaints.md): the office closing hour after which a complaint counts from the
+    # next working day, and how often the worker's SLA pass looks for reminders and breaches.
+    complaint_office_close_hour: int = Field(default=17, ge=1, le=23)
+    complaint_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod
@@ -75,6 +86,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL including the version, e.g. https://graph.facebook.com/v23.0")
         return value.rstrip("/")
+
+    @field_validator("master_key_previous")
+    @classmethod
+    def _previous_master_keys_shape(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for part in value.split(","):
+            cls._master_key_shape(part.strip())
+        return value
 
     @field_validator("master_key")
     @classmethod
@@ -140,6 +160,11 @@ class Settings(BaseSettings):
         if not self.master_key:
             raise ConfigError("LOKET_MASTER_KEY is not set")
         return base64.urlsafe_b64decode(self.master_key + "=" * (-len(self.master_key) % 4))
+
+    @property
+    def previous_master_keys_bytes(self) -> tuple[bytes, ...]:
+        parts = [part.strip() for part in (self.master_key_previous or "").split(",") if part.strip()]
+        return tuple(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in parts)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -7,6 +7,10 @@ import sys
 
 import structlog
 
+from loket.log_redaction import redact_event
+
+PARAMETER_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "sqlalchemy.orm", "aiosqlite", "asyncpg")
+
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -24,6 +28,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_event,  # the safety net; the rule is at the source (loket.log_redaction)
             renderer,
         ],
     )
@@ -34,6 +39,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Database drivers log statements with their parameters and rows (message bodies, numbers) from
+    # INFO/DEBUG: pinned at WARNING whatever LOKET_LOG_LEVEL says (tests/test_logs_pii.py).
+    for talks_data in PARAMETER_LOGGERS:
+        logging.getLogger(talks_data).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -21,6 +21,7 @@ from loket.audit.keys import KeyRing
 from loket.audit.log import AuditEvent, AuditLog
 from loket.audit.note import open_checkpoint
 from loket.audit.web import build_audit_router
+from support import TEST_SCOPE
 
 T = "bank-nusantara"
 runner = CliRunner()
@@ -43,7 +44,7 @@ def populate(database_url: str) -> None:
     from loket.security.secretbox import SecretBox
 
     async def go() -> None:
-        db = Database(database_url)
+        db = Database(database_url, default_scope=TEST_SCOPE)
         try:
             log = AuditLog(db, Pseudonymizer(MASTER))
             ring = KeyRing(db, SecretBox(MASTER), origin_base="loket.test")

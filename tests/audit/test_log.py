@@ -18,6 +18,7 @@ from loket.audit.store import head, stream_entries
 from loket.audit.tables import AuditEntry
 from loket.clock import FakeClock
 from loket.db.engine import Database
+from support import TEST_SCOPE
 
 T = "bank-nusantara"
 PHONE = "6281234567890"
@@ -106,7 +107,7 @@ async def test_concurrent_writers_keep_a_dense_sequence(audit: AuditLog, db: Dat
 async def test_two_processes_worth_of_engines_keep_a_dense_sequence(
     database_url: str, clock: FakeClock, audit: AuditLog
 ) -> None:
-    other = Database(database_url)
+    other = Database(database_url, default_scope=TEST_SCOPE)
     try:
         second = AuditLog(other, audit.pseudonymizer, clock=clock)
 
@@ -143,6 +144,18 @@ async def test_proofs_from_the_database_verify(audit: AuditLog, keyring: KeyRing
         merkle.verify_consistency(13, 33, first.checkpoint.root, second.checkpoint.root, proof)
         with pytest.raises(merkle.ProofError, match="larger than the log"):
             await inclusion_proof(session, T, 0, 34)
+
+
+async def test_a_large_batch_takes_the_bulk_path_and_verifies(audit: AuditLog, keyring: KeyRing, db: Database) -> None:
+    """150 entries in one append use the bulk insert on PostgreSQL, which must also work under
+    row-level security (COPY does not)."""
+    await audit.record_many([login(f"staff:{i}") for i in range(150)])
+    checkpoint = await cut_checkpoint(keyring, T)
+    assert checkpoint.checkpoint.size == 150
+    async with db.sessions() as session:
+        for index in (0, 63, 64, 149):
+            leaf, proof = await inclusion_proof(session, T, index, 150)
+            merkle.verify_inclusion(index, 150, leaf, proof, checkpoint.checkpoint.root)
 
 
 async def test_maybe_checkpoint_by_count_and_by_age(audit: AuditLog, keyring: KeyRing, clock: FakeClock) -> None:

@@ -32,7 +32,13 @@ def test_answers(state: State, reply: Reply, step_up: bool, expected: State) -> 
 
 def test_denial_blocks_signals_and_reports() -> None:
     step = answer(State.PENDING, Reply.NO, now=NOW, expires_at=LATER, step_up=False)
-    assert {Effect.BLOCK_CARD, Effect.FRAUD_SIGNAL, Effect.CALLBACK, Effect.TELL_DENIED} <= set(step.effects)
+    assert {
+        Effect.HOLD_TRANSACTION,
+        Effect.BLOCK_CARD,
+        Effect.FRAUD_SIGNAL,
+        Effect.CALLBACK,
+        Effect.TELL_DENIED,
+    } <= set(step.effects)
 
 
 def test_an_answer_after_expiry_expires_it() -> None:

@@ -17,6 +17,7 @@ from loket.db.engine import Database
 from loket.db.models import InboundMessage, OutboxMessage
 from loket.dialogue.tables import SecuritySignal
 from stack import Stack
+from support import TEST_SCOPE
 
 CARD = "4111 1111 1111 1111"
 
@@ -120,7 +121,7 @@ async def test_a_pasted_card_number_and_otp_are_redacted_warned_and_signalled(st
     assert [title for _, title in buttons_of(warning)] == ["Blokir kartu", "Bicara dengan CS"]
     [otp_warning] = await script.says("kode otp saya 482913 buat apa ya")
     assert "kode OTP" in body_of(otp_warning)
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             texts = [m.text or "" for m in (await session.execute(select(InboundMessage))).scalars()]

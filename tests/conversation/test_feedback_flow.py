@@ -16,6 +16,7 @@ from loket.flows.store import open_comment, token_digest
 from loket.journeys.feedback_flow import TOPICS_BY_KIND
 from loket.security.secretbox import SecretBox
 from stack import Stack, running_stack
+from support import TEST_SCOPE
 
 BANK = "bank-nusantara"
 INSURER = "asuransi-sejahtera"
@@ -38,7 +39,7 @@ async def receive_flow_message(stack: Stack, customer: dict[str, Any]) -> dict[s
 
 
 async def rows(settings: Settings, model: type[Any]) -> list[Any]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             return list((await session.execute(select(model))).scalars().all())

@@ -21,6 +21,7 @@ from loket.staff.access import Principal
 from loket.staff.permissions import Role
 from loket.staff.web.deps import current_principal
 from stack import Stack, free_port
+from support import TEST_SCOPE
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
 @asynccontextmanager
 async def agent_api(stack: Stack, role: Role, tenant_id: str = BANK) -> AsyncIterator[str]:
     """The agent router on its own app, with the signed-in staff member stood in for by `role`."""
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     app = FastAPI()
     app.include_router(build_agent_router(db))
     app.dependency_overrides[current_principal] = lambda: Principal("agent-1", "session-1", tenant_id, role)

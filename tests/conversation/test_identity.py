@@ -14,6 +14,7 @@ from loket.db.engine import Database
 from loket.db.models import Conversation
 from loket.dialogue.tables import SecuritySignal
 from stack import Stack
+from support import TEST_SCOPE
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ async def test_a_changed_number_never_inherits_access(stack: Stack) -> None:
     [claimed, _] = await newcomer.says(f"ini nomor baru saya, saya {customer['name']}, cek saldo dong", expect=2)
     assert "belum terdaftar" in body_of(claimed) and "Rp" not in body_of(claimed)
     assert await stack.core.pending_step_ups(BANK, customer["customer_id"]) == []
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             bindings = {c.wa_id: c.customer_id for c in (await session.execute(select(Conversation))).scalars()}

@@ -20,6 +20,7 @@ from loket.db.engine import Database
 from loket.dialogue.tables import OutgoingDocument, SecuritySignal
 from loket.i18n.formatting import rupiah
 from stack import Stack
+from support import TEST_SCOPE
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ async def bank_customer(
 
 
 async def rows(stack: Stack, model: type[Any]) -> list[Any]:
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             return list((await session.execute(select(model))).scalars().all())

@@ -177,6 +177,36 @@ async def test_blocking_needs_a_reason(core: DemoCore) -> None:
     assert (await core.list_cards(BANK, customer.customer_id))[0].status is CardStatus.ACTIVE
 
 
+async def test_holding_a_transaction_is_idempotent_and_scoped(core: DemoCore, clock: FakeClock) -> None:
+    customer = await _bank_customer(core)
+    account = (await core.list_accounts(BANK, customer.customer_id))[0]
+    first = await core.hold_transaction(BANK, "TRX-PENDING-1", "bukan saya", account_id=account.account_id)
+    assert (first.transaction_ref, first.account_id, first.held_at) == ("TRX-PENDING-1", account.account_id, START)
+    assert first.reference.startswith("HLD-20261102-")
+    clock.advance(60)
+    assert await core.hold_transaction(BANK, "TRX-PENDING-1", "lagi") == first
+    assert core.holds(BANK) == [first] and core.holds(INSURER) == []
+    with pytest.raises(NotFound):
+        await core.hold_transaction(BANK, "TRX-2", "bukan saya", account_id="ACC-NOPE")
+    with pytest.raises(NotFound):
+        await core.hold_transaction(INSURER, "TRX-3", "bukan saya", account_id=account.account_id)
+    with pytest.raises(InvalidRequest):
+        await core.hold_transaction(BANK, "TRX-4", "  ")
+    with pytest.raises(InvalidRequest):
+        await core.hold_transaction(BANK, "", "bukan saya")
+
+
+async def test_a_posted_transaction_is_held_only_on_its_own_account(core: DemoCore) -> None:
+    customer = await _bank_customer(core)
+    accounts = await core.list_accounts(BANK, customer.customer_id)
+    posted = (await core.list_transactions(BANK, accounts[0].account_id, START - timedelta(days=30), START))[-1]
+    others = [a for a in core.data.accounts if a.account_id != posted.account_id]
+    with pytest.raises(Conflict):
+        await core.hold_transaction(BANK, posted.transaction_id, "bukan saya", account_id=others[0].account_id)
+    held = await core.hold_transaction(BANK, posted.transaction_id, "bukan saya", account_id=posted.account_id)
+    assert held.account_id == posted.account_id
+
+
 async def test_step_up_expires_after_its_ttl(core: DemoCore, clock: FakeClock) -> None:
     customer = await _bank_customer(core)
     request = await core.request_step_up(BANK, customer.customer_id, "Blokir kartu debit", 120)

@@ -150,6 +150,20 @@ async def test_block_card_over_http_is_idempotent(core: HttpCore, demo: DemoCore
     assert (await core.list_cards(BANK, customer.customer_id))[0].status is CardStatus.BLOCKED
 
 
+async def test_hold_transaction_over_http_is_idempotent(core: HttpCore, demo: DemoCore, clock: FakeClock) -> None:
+    customer = await _bank_customer(demo)
+    account = (await demo.list_accounts(BANK, customer.customer_id))[0]
+    first = await core.hold_transaction(BANK, "TRX ÜBER-1", "bukan saya", account_id=account.account_id)
+    assert first.reference.startswith("HLD-") and first.held_at == START and first.transaction_ref == "TRX ÜBER-1"
+    clock.advance(60)
+    assert await core.hold_transaction(BANK, "TRX ÜBER-1", "lagi") == first
+    assert demo.holds(BANK) == [first]
+    with pytest.raises(NotFound):
+        await core.hold_transaction(BANK, "TRX-2", "bukan saya", account_id="ACC-NOPE")
+    with pytest.raises(InvalidRequest):
+        await core.hold_transaction(BANK, "TRX-3", "")
+
+
 async def test_step_up_flow_with_the_institution_app(
     core: HttpCore, demo: DemoCore, raw: aiohttp.ClientSession, base_url: str, clock: FakeClock
 ) -> None:

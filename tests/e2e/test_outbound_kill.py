@@ -27,6 +27,7 @@ from loket.db.engine import Database
 from loket.db.models import OutboxMessage
 from loket.events.signing import SIGNATURE_HEADER, TENANT_HEADER, signature_header
 from stack import free_port
+from support import TEST_SCOPE
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,7 @@ async def wait_http(http: aiohttp.ClientSession, url: str, timeout: float = 30.0
 
 
 async def rows_by_state(url: str) -> dict[str, int]:
-    db = Database(url)
+    db = Database(url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             found = await session.execute(
@@ -75,7 +76,7 @@ async def test_a_worker_killed_mid_burst_loses_and_duplicates_nothing(settings: 
         pytest.skip("several workers share the work on PostgreSQL; SQLite runs as one process (ADR 0001)")
     alerts = bench_module()
     secret = await alerts.prepare(url)  # type: ignore[attr-defined]
-    db = Database(url)
+    db = Database(url, default_scope=TEST_SCOPE)
     try:
         from sqlalchemy import update
 

@@ -22,6 +22,7 @@ from loket.db.engine import Database
 from loket.demo import seed_summary, seed_tenants
 from loket.security.secretbox import SecretBox
 from stack import free_port
+from support import TEST_SCOPE
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +51,7 @@ async def wait_ready(http: aiohttp.ClientSession, url: str, procs: list[subproce
 
 @pytest.fixture
 def processes(settings: Settings, tmp_path: Path) -> Iterator[dict[str, object]]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, default_scope=TEST_SCOPE)
     asyncio.run(seed_tenants_then_dispose(db, settings))
     sandbox_port, loket_port = free_port(), free_port()
     env = dict(os.environ)

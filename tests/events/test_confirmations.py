@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from loket.config import Settings
 from loket.confirmations.machine import Reply
+from loket.core.port import CoreError
 from loket.db.engine import Database
 from loket.db.models import OutboxMessage
 from loket.events.signing import verify
@@ -106,17 +107,40 @@ async def test_bukan_saya_blocks_the_card_records_fraud_and_offers_a_person(harn
     replies = await tap(harness, customer, confirmation_id, Reply.NO)
     body = replies[0]["interactive"]["body"]["text"]
     assert "dihentikan" in body and "sudah kami blokir" in body and "iasc.ojk.go.id" in body
+    [hold] = harness.core.holds(BANK)
+    assert f"Bank Nusantara sudah menahan transaksi ini (nomor referensi {hold.reference})" in body
     assert f"•••• {linked[0].masked_number[-4:]}" in body
     assert replies[0]["interactive"]["action"]["buttons"][0]["reply"]["id"] == f"cfm:{confirmation_id}:agent"
     cards = {c.card_id: c for c in await harness.core.list_cards(BANK, customer["customer_id"])}
     assert all(cards[c.card_id].status.value == "blocked" for c in linked)
     stored = await row(harness, confirmation_id)
     assert stored.state == "denied" and stored.actions and stored.actions["card_blocks"]
+    assert stored.actions["transaction_hold"]["reference"] == hold.reference
+    assert (hold.transaction_ref, hold.account_id) == (stored.transaction_ref or stored.event_id, account.account_id)
     async with harness.db.sessions() as session:
         [signal] = (await session.execute(select(FraudSignal))).scalars()
     assert (signal.kind, signal.ref) == ("confirmation.denied", confirmation_id)
     await tap(harness, customer, confirmation_id, Reply.AGENT)
     assert [c.kind for c in await callbacks(harness)] == ["confirmation.decided", "customer.contact_requested"]
+
+
+async def test_bukan_saya_when_the_core_cannot_hold_tells_the_customer_to_call(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise CoreError("core down", retryable=True)
+
+    monkeypatch.setattr(harness.core, "hold_transaction", down)
+    customer, confirmation_id = await request(harness)
+    replies = await tap(harness, customer, confirmation_id, Reply.NO)
+    body = replies[0]["interactive"]["body"]["text"]
+    assert "dihentikan" in body and "belum berhasil meminta Bank Nusantara menahan" in body and "1500123" in body
+    stored = await row(harness, confirmation_id)
+    assert stored.state == "denied" and stored.actions and stored.actions["transaction_hold_error"] == "CoreError"
+    [callback] = await callbacks(harness)
+    assert callback.body["data"]["actions"]["transaction_hold_error"] == "CoreError"
+    async with harness.db.sessions() as session:
+        assert [s.kind for s in (await session.execute(select(FraudSignal))).scalars()] == ["confirmation.denied"]
 
 
 async def test_a_high_risk_request_needs_the_apps_step_up(harness: Harness) -> None:

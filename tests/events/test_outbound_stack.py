@@ -21,6 +21,7 @@ from loket.outbound.templates import DEFINITIONS, TemplateApi, store_templates
 from loket.sandbox.settings import SandboxSettings
 from loket.security.secretbox import SecretBox
 from stack import Stack, relaxed_pair_rate, running_stack
+from support import TEST_SCOPE
 
 BANK = BANK_NUSANTARA.tenant_id
 WABA = BANK_NUSANTARA.phone_number.waba_id
@@ -32,7 +33,7 @@ def quick_templates(conf: SandboxSettings) -> None:
 
 
 async def setup(stack: Stack) -> str:
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         secret = await EndpointStore(db, SecretBox(stack.settings.master_key_bytes)).rotate(BANK)
         api = TemplateApi(stack.settings.graph_api_url)
@@ -187,7 +188,7 @@ async def test_faults_lose_nothing_and_duplicate_nothing(settings: Settings) -> 
         assert len(bodies) == 36, f"{len(bodies)} of 36 reached the phone"
         per_customer = {c["wa_id"]: sum(m["wa_id"] == c["wa_id"] for m in messages) for c in customers}
         assert set(per_customer.values()) == {3}, "each alert exactly once"
-        db = Database(stack.settings.effective_database_url)
+        db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
         try:
             from sqlalchemy import func, select
 

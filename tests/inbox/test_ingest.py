@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from loket.db.engine import Database
 from loket.db.models import ChannelEvent, InboundMessage, MessageStatus, WebhookEnvelope
 from loket.inbox.ingest import WebhookIngest
+from loket.inbox.sealing import open_envelope_body, open_message
+from loket.security.keys import MasterKeyring
+from loket.security.keystore import KeyStore
 from loket.security.secretbox import SecretBox
 from loket.tenancy.admin import PhoneNumberSpec, TenantSpec, upsert_phone_number, upsert_tenant
 from loket.tenancy.directory import PhoneDirectory
@@ -20,7 +23,30 @@ KEY = bytes(range(32))
 
 
 @pytest.fixture
-async def ingest(db: Database) -> WebhookIngest:
+def keys(db: Database) -> KeyStore:
+    return KeyStore(MasterKeyring(KEY), dialect=db.dialect)
+
+
+async def opened_message(db: Database, keys: KeyStore) -> InboundMessage:
+    """The one stored message, decrypted as the processor sees it."""
+    async with db.sessions() as session:
+        row = (await session.execute(select(InboundMessage))).scalar_one()
+        assert row.sealed is not None and row.text is None and row.profile_name is None
+        await open_message(keys, session, row)
+    return row
+
+
+async def opened_body(db: Database, keys: KeyStore) -> bytes:
+    async with db.sessions() as session:
+        envelope = (await session.execute(select(WebhookEnvelope))).scalar_one()
+        assert envelope.body == b"" and envelope.sealed is not None
+        body = await open_envelope_body(keys, session, envelope)
+    assert body is not None
+    return body
+
+
+@pytest.fixture
+async def ingest(db: Database, keys: KeyStore) -> WebhookIngest:
     box = SecretBox(KEY)
     await upsert_tenant(
         db, TenantSpec("bank-nusantara", "bank", "PT Bank Nusantara Tbk", "Bank Nusantara", "KEP-123/OJK/2026")
@@ -28,7 +54,7 @@ async def ingest(db: Database) -> WebhookIngest:
     await upsert_phone_number(
         db, box, PhoneNumberSpec(BANK_PNID, "bank-nusantara", "+62 811 1500 123", "200000000000001", "token-1")
     )
-    return WebhookIngest(db, PhoneDirectory(db, box))
+    return WebhookIngest(db, PhoneDirectory(db, box), keys=keys)
 
 
 async def count(db: Database, model: type) -> int:
@@ -36,10 +62,9 @@ async def count(db: Database, model: type) -> int:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def test_text_message_becomes_one_pending_row(db: Database, ingest: WebhookIngest) -> None:
+async def test_text_message_becomes_one_pending_row(db: Database, ingest: WebhookIngest, keys: KeyStore) -> None:
     await ingest.ingest(orjson.dumps(text_envelope("wamid.A1", "halo")))
-    async with db.sessions() as session:
-        row = (await session.execute(select(InboundMessage))).scalar_one()
+    row = await opened_message(db, keys)
     assert (row.wamid, row.tenant_id, row.wa_id, row.kind, row.text, row.state) == (
         "wamid.A1",
         "bank-nusantara",
@@ -155,39 +180,37 @@ async def test_concurrent_envelopes_share_commits(db: Database, ingest: WebhookI
     ],
 )
 async def test_secrets_are_redacted_before_anything_is_stored(
-    db: Database, ingest: WebhookIngest, text: str, secret: str, kind: str
+    db: Database, ingest: WebhookIngest, keys: KeyStore, text: str, secret: str, kind: str
 ) -> None:
     await ingest.ingest(orjson.dumps(text_envelope("wamid.SECRET", text)))
+    row = await opened_message(db, keys)
+    body = await opened_body(db, keys)
     async with db.sessions() as session:
-        row = (await session.execute(select(InboundMessage))).scalar_one()
-        envelope = (await session.execute(select(WebhookEnvelope))).scalar_one()
         events = (await session.execute(select(ChannelEvent))).scalars().all()
     digits = secret.replace(" ", "")
     assert row.text is not None and secret not in row.text and digits not in row.text
     assert secret not in orjson.dumps(row.payload).decode()
     assert row.payload["loket_redactions"] == [kind]
-    assert secret.encode() not in envelope.body and digits.encode() not in envelope.body
-    assert b"loket_redactions" not in envelope.body
+    assert secret.encode() not in body and digits.encode() not in body
+    assert b"loket_redactions" not in body
     [signal] = [e for e in events if e.kind == "secret_shared"]
     assert signal.payload == {"wamid": "wamid.SECRET", "kinds": [kind]}
     assert digits not in orjson.dumps(signal.payload).decode()
 
 
-async def test_caption_secrets_are_redacted(db: Database, ingest: WebhookIngest) -> None:
+async def test_caption_secrets_are_redacted(db: Database, ingest: WebhookIngest, keys: KeyStore) -> None:
     envelope = fixture("image_caption")
     message = envelope["entry"][0]["changes"][0]["value"]["messages"][0]
     message["image"]["caption"] = "pin atm saya 4321 jangan bilang2"
     await ingest.ingest(orjson.dumps(envelope))
-    async with db.sessions() as session:
-        row = (await session.execute(select(InboundMessage))).scalar_one()
+    row = await opened_message(db, keys)
     assert "4321" not in (row.text or "")
     assert "4321" not in orjson.dumps(row.payload).decode()
     assert row.payload["loket_redactions"] == ["pin"]
 
 
-async def test_ordinary_numbers_are_not_redacted(db: Database, ingest: WebhookIngest) -> None:
+async def test_ordinary_numbers_are_not_redacted(db: Database, ingest: WebhookIngest, keys: KeyStore) -> None:
     await ingest.ingest(orjson.dumps(text_envelope("wamid.AMOUNT", "transfer 150000 ke rekening istri tgl 25")))
-    async with db.sessions() as session:
-        row = (await session.execute(select(InboundMessage))).scalar_one()
+    row = await opened_message(db, keys)
     assert row.text == "transfer 150000 ke rekening istri tgl 25"
     assert "loket_redactions" not in row.payload

@@ -64,9 +64,13 @@ class Client:
         form: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         csrf: bool = True,
+        raw: tuple[bytes, str] | None = None,
     ) -> Reply:
+        """`raw` is a ready body with its content type (a multipart upload, say)."""
         body = b""
         sent: dict[str, str] = {"host": "loket.test"}
+        if raw is not None:
+            body, sent["content-type"] = raw
         if json_body is not None:
             body, sent["content-type"] = json.dumps(json_body).encode(), "application/json"
         if form is not None:

@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 from loket.audit.tables import AuditEntry
 from loket.clock import FakeClock
+from loket.console import demo_staff  # registers `loket staff totp-now`, as `loket` itself does
 from loket.db.engine import Database
 from loket.staff.apikeys import key_digest
 from loket.staff.cli import CLI_NEEDS, staff_app
 from loket.staff.permissions import PERMISSIONS
+from support import TEST_SCOPE
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -25,7 +27,7 @@ def _env(database_url: str) -> dict[str, str]:
 
 def _seed(database_url: str) -> None:
     async def run() -> None:
-        db = Database(database_url)
+        db = Database(database_url, default_scope=TEST_SCOPE)
         try:
             await seed_tenants(db, FakeClock())
         finally:
@@ -35,8 +37,9 @@ def _seed(database_url: str) -> None:
 
 
 def test_every_command_declares_a_known_permission() -> None:
+    assert demo_staff.totp_now is not None
     names = {command.name for command in staff_app.registered_commands}
-    assert names == set(CLI_NEEDS) == {"create-user", "reset-password", "list", "create-api-key"}
+    assert names == set(CLI_NEEDS) == {"create-user", "reset-password", "list", "create-api-key", "totp-now"}
     assert set(CLI_NEEDS.values()) <= PERMISSIONS.keys()
 
 
@@ -96,7 +99,7 @@ def test_cli_actions_are_in_the_audit_log(database_url: str) -> None:
     assert runner.invoke(staff_app, args, env=env).exit_code == 0
 
     async def entries() -> list[tuple[str, str | None, dict[str, object]]]:
-        db = Database(database_url)
+        db = Database(database_url, default_scope=TEST_SCOPE)
         try:
             async with db.transaction() as session:
                 rows = await session.scalars(select(AuditEntry).where(AuditEntry.tenant_id == TENANT_A))

@@ -14,6 +14,7 @@ from loket.audit.verify_db import verify_database
 from loket.config import Settings
 from loket.db.engine import Database
 from stack import Stack, running_stack
+from support import TEST_SCOPE
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ async def test_received_messages_are_audited_without_personal_data(stack: Stack)
     customer = stack.customer("bank-nusantara", language="id")
     await stack.say(customer, type="text", text="bantuan")
     assert len(await stack.replies(customer, 1)) == 1
-    db = Database(stack.settings.effective_database_url)
+    db = Database(stack.settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             entries = (

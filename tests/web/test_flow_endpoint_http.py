@@ -31,7 +31,7 @@ from loket.runtime import Runtime
 from loket.web.app import build_app
 from loket.web.flows import FLOWS_PATH, NOT_CONFIGURED, FlowRoute
 from stack import Stack, running_stack
-from support import TEST_APP_SECRET
+from support import TEST_APP_SECRET, TEST_SCOPE
 
 BANK = "bank-nusantara"
 WA_ID = "6281200000001"
@@ -83,7 +83,7 @@ def submit(token: str, **data: Any) -> JsonObject:
 async def given_token(
     settings: Settings, token: str, *, language: str = "id", expires_in: timedelta = timedelta(hours=1)
 ) -> None:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.transaction() as session:
             now = system_clock.now()
@@ -101,7 +101,7 @@ async def given_token(
 
 
 async def all_rows(settings: Settings, model: type[Any]) -> list[Any]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             return list((await session.execute(select(model))).scalars().all())

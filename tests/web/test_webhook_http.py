@@ -14,7 +14,7 @@ from loket.config import Settings
 from loket.db.engine import Database
 from loket.db.models import InboundMessage, MessageStatus, WebhookEnvelope
 from stack import Stack, running_stack
-from support import TEST_APP_SECRET, TEST_VERIFY_TOKEN, signed, status_envelope, text_envelope
+from support import TEST_APP_SECRET, TEST_SCOPE, TEST_VERIFY_TOKEN, signed, status_envelope, text_envelope
 
 BANK_PNID = "114208873300501"
 
@@ -31,7 +31,7 @@ async def post(stack: Stack, body: bytes, headers: dict[str, str] | None = None)
 
 
 async def count(settings: Settings, model: type) -> int:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, default_scope=TEST_SCOPE)
     try:
         async with db.sessions() as session:
             return int((await session.execute(select(func.count()).select_from(model))).scalar_one())

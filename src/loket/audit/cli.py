@@ -22,6 +22,7 @@ from loket.audit.keys import KeyRing
 from loket.audit.log import AuditLog
 from loket.audit.note import PublicKey
 from loket.audit.verify import VerifyReport
+from loket.db.scope import OPERATOR
 
 audit_app = typer.Typer(help="The verifiable audit trail: verify, export evidence, proofs, keys, reports.")
 proof_app = typer.Typer(help="Inclusion and consistency proofs (RFC 9162) from the live log.")
@@ -70,7 +71,7 @@ def _run(work: Callable[[Any], Awaitable[T]], database_url: str | None = None, *
         _fail(str(exc))
 
     async def go() -> T:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, default_scope=OPERATOR)
         try:
             await check_schema(db)
             if not keyring:

@@ -34,8 +34,18 @@ class EventType(enum.StrEnum):
     EXPORT_CREATED = "export.created"
     DSR_RECEIVED = "dsr.received"
     DSR_COMPLETED = "dsr.completed"
+    # data-subject requests and retention (loket.privacy, docs/privacy.md)
+    DSR_STEP = "dsr.step"
+    DSR_OVERDUE = "dsr.overdue"
+    LEGAL_HOLD_CHANGED = "legal_hold.changed"
+    RETENTION_PURGED = "retention.purged"
     COMPLAINT_MILESTONE = "complaint.milestone"
     INCIDENT_MILESTONE = "incident.milestone"
+    NOTICE_CREATED = "notice.created"
+    CONVERSATION_ASSIGNED = "conversation.assigned"  # console: take, assign, transfer, auto, release
+    CONVERSATION_ACTION = "conversation.action"  # console: reply, template, file, note, hand back, close, file views
+    # encryption at rest (loket.security, docs/encryption.md)
+    KEY_SHREDDED = "key.shredded"  # a customer's data key destroyed: their stored content is unreadable
 
 
 class Kind(enum.Enum):
@@ -119,8 +129,54 @@ CATALOGUE: Mapping[EventType, Mapping[str, Field]] = {
     EventType.EXPORT_CREATED: {"export": REF, "kind": CODE, "by": REF, "rows": INT, "sha256": OPT_DIGEST},
     EventType.DSR_RECEIVED: {"request": REF, "right": CODE, "customer": PERSONAL, "due_at": TIME},
     EventType.DSR_COMPLETED: {"request": REF, "outcome": CODE, "by": OPT_REF},
+    EventType.DSR_STEP: {
+        "request": REF,
+        "step": CODE,
+        "status": CODE,
+        "by": OPT_REF,
+        "reason": OPT_CODE,
+        "sha256": OPT_DIGEST,
+        "rows": OPT_INT,
+    },
+    EventType.DSR_OVERDUE: {"request": REF, "right": CODE, "status": CODE, "due_at": TIME},
+    EventType.LEGAL_HOLD_CHANGED: {
+        "hold": REF,
+        "action": CODE,  # set, lifted
+        "scope": CODE,  # customer, tenant
+        "customer": OPT_PERSONAL,
+        "reason": CODE,
+        "by": REF,
+    },
+    EventType.RETENTION_PURGED: {"run": REF, "data_class": CODE, "rows": INT, "held": INT, "dry_run": BOOL},
     EventType.COMPLAINT_MILESTONE: {"complaint": REF, "milestone": CODE, "due_at": OPT_TIME, "by": OPT_REF},
     EventType.INCIDENT_MILESTONE: {"incident": REF, "milestone": CODE, "severity": OPT_CODE, "due_at": OPT_TIME},
+    EventType.NOTICE_CREATED: {"notice": REF, "by": REF, "kind": CODE, "sha256": DIGEST},
+    EventType.CONVERSATION_ASSIGNED: {
+        "handoff": REF,
+        "action": CODE,
+        "by": REF,
+        "to": OPT_REF,
+        "previous": OPT_REF,
+        "team": OPT_REF,
+    },
+    EventType.KEY_SHREDDED: {
+        "customer": PERSONAL,
+        "keys": INT,
+        "messages": INT,
+        "envelopes": INT,
+        "outbox": INT,
+        "reason": CODE,
+        "by": OPT_REF,
+    },
+    EventType.CONVERSATION_ACTION: {
+        "staff": REF,
+        "conversation": REF,
+        "action": CODE,
+        "customer": PERSONAL,
+        "handoff": OPT_REF,
+        "ref": OPT_REF,  # the outbox key, note, canned response or media id acted on
+        "detail": OPT_CODE,  # e.g. the template name, the file kind, the refusing rule
+    },
 }
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,63}")

@@ -19,7 +19,7 @@ from loket.db.upsert import insert_ignore
 
 Executor = AsyncSession | AsyncConnection
 CHUNK = 5000
-COPY_THRESHOLD = 64
+BULK_THRESHOLD = 64
 ENTRIES = cast(Table, AuditEntry.__table__)
 NODES = cast(Table, AuditNode.__table__)
 
@@ -56,14 +56,27 @@ ENTRY_COLUMNS_ORDER = ("tenant_id", "seq", "event_type", "occurred_at", "actor",
 NODE_COLUMNS_ORDER = ("tenant_id", "level", "idx", "hash")
 
 
-async def _copy(ex: Executor, rows: list[tuple[Any, ...]], nodes: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL COPY on the caller's connection, inside its transaction: several times faster
-    than a multi-row INSERT for large batches."""
+# One INSERT ... SELECT FROM unnest() per table: as fast as COPY for these batches, and unlike COPY
+# it is allowed on tables under row-level security (the application role's tables are).
+_UNNEST_ENTRIES = (
+    f"INSERT INTO {ENTRIES.name} ({', '.join(ENTRY_COLUMNS_ORDER)}) "  # noqa: S608 - names from the schema
+    "SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::timestamptz[], $5::varchar[], "
+    "$6::text[], $7::bytea[])"
+)
+_UNNEST_NODES = (
+    f"INSERT INTO {NODES.name} ({', '.join(NODE_COLUMNS_ORDER)}) "  # noqa: S608 - names from the schema
+    "SELECT * FROM unnest($1::varchar[], $2::smallint[], $3::bigint[], $4::bytea[])"
+)
+
+
+async def _bulk_insert(ex: Executor, rows: list[tuple[Any, ...]], nodes: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL bulk insert on the caller's connection, inside its transaction: several times
+    faster than a multi-row INSERT for large batches."""
     connection = ex if isinstance(ex, AsyncConnection) else await ex.connection()
     raw: Any = (await connection.get_raw_connection()).driver_connection
-    await raw.copy_records_to_table(ENTRIES.name, records=rows, columns=ENTRY_COLUMNS_ORDER)
+    await raw.execute(_UNNEST_ENTRIES, *(list(column) for column in zip(*rows, strict=True)))
     if nodes:
-        await raw.copy_records_to_table(NODES.name, records=nodes, columns=NODE_COLUMNS_ORDER)
+        await raw.execute(_UNNEST_NODES, *(list(column) for column in zip(*nodes, strict=True)))
 
 
 def dialect_of(ex: Executor) -> str:
@@ -103,8 +116,8 @@ async def append(ex: Executor, tenant: str, drafts: Sequence[Draft], now: dateti
         receipts.append(Receipt(tenant, index, digest))
         for level, idx, value in builder.push(0, digest):
             nodes.append((tenant, level, idx, value))
-    if len(rows) >= COPY_THRESHOLD and dialect_of(ex) == "postgresql":
-        await _copy(ex, rows, nodes)
+    if len(rows) >= BULK_THRESHOLD and dialect_of(ex) == "postgresql":
+        await _bulk_insert(ex, rows, nodes)
     else:
         if rows:
             await ex.execute(insert(ENTRIES), [dict(zip(ENTRY_COLUMNS_ORDER, r, strict=True)) for r in rows])

@@ -104,6 +104,7 @@ class Facts:
     payee: str
     state: str
     card: str | None = None  # masked card, when one was blocked
+    hold: str | None = None  # the core's reference of the transaction hold, when it held it
     step_up_minutes: int = 5
 
 
@@ -131,6 +132,10 @@ def reply(audience: Audience, effect: Effect, facts: Facts, confirmation_id: str
         return Text(body=t(lang, "alerts.confirm.already", state=state))
     if effect is Effect.TELL_DENIED:
         lines = [t(lang, "alerts.confirm.denied", **common)]
+        if facts.hold:
+            lines.append(t(lang, "alerts.confirm.denied_held", reference=facts.hold, **common))
+        else:
+            lines.append(t(lang, "alerts.confirm.denied_unheld", **common))
         if facts.card:
             lines.append(t(lang, "alerts.confirm.denied_card", card=facts.card))
         lines.append(t(lang, "alerts.confirm.denied_help", **common))

@@ -3,7 +3,7 @@
     pending --Ya, saya--> confirmed                      (low risk)
     pending --Ya, saya--> step_up_pending --approved--> confirmed
                                           --rejected/expired--> step_up_failed
-    pending | step_up_pending --Bukan saya--> denied     (hold, block the card, fraud signal)
+    pending | step_up_pending --Bukan saya--> denied     (hold the transaction, block the card, fraud signal)
     pending | step_up_pending --time passes expires_at--> expired
     any --Hubungi petugas--> (same state) the customer asked for a person
 
@@ -38,6 +38,7 @@ class Reply(enum.StrEnum):
 
 class Effect(enum.StrEnum):
     REQUEST_STEP_UP = "request_step_up"
+    HOLD_TRANSACTION = "hold_transaction"
     BLOCK_CARD = "block_card"
     FRAUD_SIGNAL = "fraud_signal"
     CALLBACK = "callback"  # tell the institution the decision
@@ -61,7 +62,7 @@ class Step:
         return self.state not in OPEN
 
 
-_DENY = (Effect.BLOCK_CARD, Effect.FRAUD_SIGNAL, Effect.CALLBACK, Effect.TELL_DENIED)
+_DENY = (Effect.HOLD_TRANSACTION, Effect.BLOCK_CARD, Effect.FRAUD_SIGNAL, Effect.CALLBACK, Effect.TELL_DENIED)
 _EXPIRE = (Effect.FRAUD_SIGNAL, Effect.CALLBACK, Effect.TELL_EXPIRED)
 _CONFIRM = (Effect.CALLBACK, Effect.TELL_CONFIRMED)
 

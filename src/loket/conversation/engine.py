@@ -256,7 +256,9 @@ class _Run:
             return
         active = state.journey(turn.now)
         if active is not None:
-            switching = acting and (
+            # A step that asks the customer to tell in their own words takes whatever they write.
+            captures = active.step in getattr(JOURNEYS.get(active.name), "free_text_steps", ())
+            switching = (acting and not captures) and (
                 BY_INTENT.get(intent) not in (None, active.name) or intent in TO_A_PERSON or intent in _LEAVES_JOURNEY
             )
             if not switching:
@@ -372,6 +374,8 @@ class _Run:
         self.replies.extend(outcome.replies)
         self.result.documents.extend(outcome.documents)
         self.result.signals.extend(outcome.signals)
+        self.result.privacy.extend(outcome.privacy)
+        self.result.complaints.extend(outcome.complaints)
         if outcome.step is None:
             self.state.end_journey()
         else:

@@ -17,11 +17,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from loket.conversation.turn import (
+    ComplaintAsk,
     HandoffRequest,
     MediaView,
     NewDocument,
     NewSignal,
     OutgoingMessage,
+    PrivacyAsk,
     TenantView,
     Turn,
 )
@@ -53,6 +55,8 @@ class Outcome:
     documents: list[NewDocument] = field(default_factory=list)
     signals: list[NewSignal] = field(default_factory=list)
     handoff: HandoffRequest | None = None
+    privacy: list[PrivacyAsk] = field(default_factory=list)
+    complaints: list[ComplaintAsk] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

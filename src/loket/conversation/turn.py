@@ -73,6 +73,31 @@ class NewSignal:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacyAsk:
+    """A data-subject request the customer made (`open`) or the step-up that verified their identity
+    for the open ones (`verified`); the inbox records it with its legal clock (loket.privacy.intake)."""
+
+    action: str  # open, verified
+    right: str = ""  # loket.privacy.model.Right value; empty for `verified`
+    reference: str = ""
+    purpose: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintAsk:
+    """A complaint to register (`file`) or one whose status the customer asks (`status`); the inbox
+    records it and answers with the reference number and deadline (loket.complaints.intake)."""
+
+    action: str  # file, status
+    reference: str = ""  # for `status`
+    product: str = ""
+    cause: str = ""
+    amount: int | None = None
+    incident_date: str | None = None  # ISO date
+    summary: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class HandoffRequest:
     """Hand the conversation to a person: why, and what the customer wanted (no secrets)."""
 
@@ -112,3 +137,5 @@ class TurnResult:
     documents: list[NewDocument] = field(default_factory=list)
     signals: list[NewSignal] = field(default_factory=list)
     handoff: HandoffRequest | None = None
+    privacy: list[PrivacyAsk] = field(default_factory=list)
+    complaints: list[ComplaintAsk] = field(default_factory=list)

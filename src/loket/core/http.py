@@ -29,6 +29,7 @@ from loket.core.port import (
     Policy,
     StepUpRequest,
     Transaction,
+    TransactionHold,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,17 @@ class HttpCore:
         block = _parse(wire.CARD_BLOCK, body)
         _require_aware(block.blocked_at)
         return block
+
+    async def hold_transaction(
+        self, tenant_id: str, transaction_ref: str, reason: str, *, account_id: str | None = None
+    ) -> TransactionHold:
+        payload: dict[str, Any] = {"reason": reason}
+        if account_id is not None:
+            payload["account_id"] = account_id
+        body = await self._call("POST", _path(tenant_id, "transactions", transaction_ref, "hold"), json=payload)
+        hold = _parse(wire.TRANSACTION_HOLD, body)
+        _require_aware(hold.held_at)
+        return hold
 
     async def list_policies(self, tenant_id: str, customer_id: str) -> list[Policy]:
         body = await self._call("GET", _path(tenant_id, "customers", customer_id, "policies"))

@@ -98,6 +98,16 @@ class CardBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionHold:
+    """The core stopped a pending or just-posted transaction while it is investigated."""
+
+    transaction_ref: str
+    reference: str  # the core's own reference of the hold, for the customer and the audit
+    held_at: datetime
+    account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     claim_id: str
     policy_id: str
@@ -173,6 +183,13 @@ class CorePort(Protocol):
     async def list_cards(self, tenant_id: str, customer_id: str) -> list[Card]: ...
 
     async def block_card(self, tenant_id: str, card_id: str, reason: str) -> CardBlock: ...
+
+    async def hold_transaction(
+        self, tenant_id: str, transaction_ref: str, reason: str, *, account_id: str | None = None
+    ) -> TransactionHold:
+        """Hold a pending or just-posted transaction the customer says is not theirs. Idempotent:
+        holding it again answers with the original hold."""
+        ...
 
     async def list_policies(self, tenant_id: str, customer_id: str) -> list[Policy]: ...
 

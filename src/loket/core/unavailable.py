@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NoReturn
 
-from loket.core.port import Account, Card, CardBlock, CoreError, Customer, Policy, StepUpRequest, Transaction
+from loket.core.port import (
+    Account,
+    Card,
+    CardBlock,
+    CoreError,
+    Customer,
+    Policy,
+    StepUpRequest,
+    Transaction,
+    TransactionHold,
+)
 
 
 class UnavailableCore:
@@ -32,6 +42,11 @@ class UnavailableCore:
         self._fail()
 
     async def block_card(self, tenant_id: str, card_id: str, reason: str) -> CardBlock:
+        self._fail()
+
+    async def hold_transaction(
+        self, tenant_id: str, transaction_ref: str, reason: str, *, account_id: str | None = None
+    ) -> TransactionHold:
         self._fail()
 
     async def list_policies(self, tenant_id: str, customer_id: str) -> list[Policy]:

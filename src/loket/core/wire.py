@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from loket.core.port import Account, Card, CardBlock, Customer, Policy, StepUpRequest, Transaction
+from loket.core.port import Account, Card, CardBlock, Customer, Policy, StepUpRequest, Transaction, TransactionHold
 
 T = TypeVar("T")
 
@@ -23,6 +23,12 @@ class Items(BaseModel, Generic[T]):
 class BlockCardBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=200)
+
+
+class HoldBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=200)
+    account_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class StepUpBody(BaseModel):
@@ -53,6 +59,7 @@ ACCOUNTS = TypeAdapter(Items[Account])
 TRANSACTIONS = TypeAdapter(Items[Transaction])
 CARDS = TypeAdapter(Items[Card])
 CARD_BLOCK = TypeAdapter(CardBlock)
+TRANSACTION_HOLD = TypeAdapter(TransactionHold)
 POLICIES = TypeAdapter(Items[Policy])
 STEP_UP = TypeAdapter(StepUpRequest)
 STEP_UPS = TypeAdapter(Items[StepUpRequest])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,11 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from loket.db.scope import Scope, SystemReason, system_scope, tenant_scope
+from loket.db.tenancy import DEFAULT_KEY, SET_SCOPE, ScopedSession, effective_scope, scope_settings
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def async_url(url: str) -> str:
@@ -34,11 +40,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _set_role(role: str) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET ROLE "{role}"')
+        cursor.close()
+
+    return on_connect
+
+
 class Database:
     """One engine per process. SQLite gets a single connection: one writer, no SQLITE_BUSY storms."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        app_role: str | None = None,
+        default_scope: Scope | None = None,
+    ) -> None:
+        """`app_role`: PostgreSQL role to `SET ROLE` to on every new connection, when the URL's user
+        owns the tables (row-level security binds only other roles; see docs/tenant-isolation.md).
+        `default_scope`: the scope of transactions begun with none set (tests and tools only)."""
         self.url = url
+        self.app_role = app_role
+        self.default_scope = default_scope
         driver_url = async_url(url)
         self.dialect = "sqlite" if driver_url.startswith("sqlite") else "postgresql"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -52,7 +80,16 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(driver_url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        elif app_role:
+            if not _ROLE_NAME.match(app_role):
+                raise ValueError(f"not a plain PostgreSQL role name: {app_role!r}")
+            event.listen(self.engine.sync_engine, "connect", _set_role(app_role))
+        self.sessions = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            sync_session_class=ScopedSession,
+            info={DEFAULT_KEY: default_scope},
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -65,8 +102,26 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def tenant_session(self, tenant_id: str) -> AsyncIterator[AsyncSession]:
+        """A transaction that sees and writes only `tenant_id`'s rows."""
+        with tenant_scope(tenant_id):
+            async with self.transaction() as session:
+                yield session
+
+    @asynccontextmanager
+    async def system_session(self, reason: SystemReason) -> AsyncIterator[AsyncSession]:
+        """A transaction across tenants, for one of the listed reasons."""
+        with system_scope(reason):
+            async with self.transaction() as session:
+                yield session
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in one transaction, with the current scope set on PostgreSQL."""
         async with self.engine.begin() as conn:
+            scope = effective_scope(self.default_scope)
+            if self.is_postgres and scope is not None:
+                await conn.execute(SET_SCOPE, scope_settings(scope))
             yield conn
 
     async def ping(self) -> None:

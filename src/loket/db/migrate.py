@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from loket.db import rls
 from loket.db.engine import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 class SchemaError(Exception):
@@ -38,7 +42,14 @@ def head_revision() -> str:
 def _upgrade(conn: Connection, target: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
+    if conn.dialect.name == "postgresql":
+        # FORCE ROW LEVEL SECURITY binds the owner too: data migrations work across tenants.
+        conn.execute(text("SELECT set_config('loket.scope', 'system', true)"))
     command.upgrade(cfg, target)
+    if conn.dialect.name == "postgresql":
+        fixed = rls.secure_stragglers(conn)
+        if fixed:
+            log.warning("tenant tables left without row-level security by their migration, now secured: %s", fixed)
 
 
 def _current(conn: Connection) -> str | None:

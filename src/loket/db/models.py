@@ -60,6 +60,8 @@ class WebhookEnvelope(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     parse_state: Mapped[str] = mapped_column(String(16))  # ok, partial, unrecognised, malformed
     phone_number_id: Mapped[str | None] = mapped_column(String(32))
+    # Encryption at rest (0009): the body sealed under its customer's (or tenant's) data key; `body` is then empty.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class InboundMessage(Base):
@@ -87,6 +89,9 @@ class InboundMessage(Base):
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+    # Encryption at rest (0009): text, payload and profile name sealed under the customer's data key
+    # (inbox/sealing.py); the plain columns then hold nothing personal.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class MessageStatus(Base):

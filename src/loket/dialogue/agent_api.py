@@ -26,8 +26,10 @@ from loket.db.models import InboundMessage
 from loket.dialogue.persist import OPEN_HANDOFF
 from loket.dialogue.tables import Handoff
 from loket.i18n.catalog import t
+from loket.inbox.sealing import open_text
 from loket.outbound.outbox import Purpose, enqueue
 from loket.security.dlp_outbound import asks_for_secret
+from loket.security.keystore import KeyStore, current_keystore
 from loket.staff.access import Principal
 from loket.staff.web.deps import no_store, require
 
@@ -73,7 +75,8 @@ async def _open_handoff(session: AsyncSession, principal: Principal, handoff_id:
     return row
 
 
-def build_agent_router(db: Database, *, clock: Clock = system_clock) -> APIRouter:
+def build_agent_router(db: Database, *, clock: Clock = system_clock, keys: KeyStore | None = None) -> APIRouter:
+    """`keys`: the key store that opens sealed message contents (default: the process's)."""
     router = APIRouter(prefix=PREFIX, tags=["agent"], dependencies=[Depends(no_store)])
 
     @router.get("/conversations")
@@ -105,14 +108,28 @@ def build_agent_router(db: Database, *, clock: Clock = system_clock) -> APIRoute
             row = await _open_handoff(session, principal, handoff_id)
             found = (
                 await session.execute(
-                    select(InboundMessage.kind, InboundMessage.text, InboundMessage.received_at)
+                    select(
+                        InboundMessage.wamid,
+                        InboundMessage.kind,
+                        InboundMessage.text,
+                        InboundMessage.sealed,
+                        InboundMessage.received_at,
+                    )
                     .where(InboundMessage.tenant_id == row.tenant_id, InboundMessage.wa_id == row.wa_id)
                     .where(InboundMessage.kind != "step_up")
                     .order_by(InboundMessage.id.desc())
                     .limit(20)
                 )
             ).all()
-        items = [{"kind": kind, "text": text, "received_at": at.isoformat()} for kind, text, at in reversed(found)]
+            store = keys or current_keystore()
+            items = [
+                {
+                    "kind": kind,
+                    "text": await open_text(store, session, wamid, text, sealed),
+                    "received_at": at.isoformat(),
+                }
+                for wamid, kind, text, sealed, at in reversed(found)
+            ]
         return {"conversation": handoff_json(row, clock.now()), "messages": items}
 
     @router.post("/conversations/{handoff_id}/reply", status_code=202)

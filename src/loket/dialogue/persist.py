@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loket.console.bus import publish_after_commit
 from loket.conversation.turn import OutgoingMessage, TurnResult
 from loket.db.upsert import insert_ignore
 from loket.dialogue.tables import Handoff, OutgoingDocument, SecuritySignal, StepUpWatch
 from loket.journeys import handoff as handoff_messages
+from loket.privacy.intake import record_turn as record_privacy_requests
 from loket.security.secretbox import SecretBox
 
 DOCUMENT_TABLE = "outgoing_documents"
@@ -72,6 +74,17 @@ async def persist_turn(
             )
         )
     await _sync_watch(session, dialect, tenant_id, phone_number_id, wa_id, before, result, now)
+    if result.privacy:  # data-subject requests, recorded with the reply that gives their reference
+        await record_privacy_requests(
+            session,
+            result.privacy,
+            dialect=dialect,
+            tenant_id=tenant_id,
+            wa_id=wa_id,
+            customer_id=customer_id,
+            language=language,
+            now=now,
+        )
     if result.documents and box is None:
         raise RuntimeError("documents need the SecretBox: pass box= to ConversationHandler")
     for index, document in enumerate(result.documents):
@@ -115,6 +128,7 @@ async def persist_turn(
     session.add(row)
     await session.flush()
     result.state["handoff"] = row.id
+    publish_after_commit(session, tenant_id, {"kind": "handoff.created", "handoff_id": row.id})  # live inboxes
     return [handoff_messages.queued(language, institution, result.handoff.reason, int(ahead), call_centre)]
 
 

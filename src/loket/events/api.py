@@ -1,5 +1,6 @@
 """The events API for institution systems: `POST /v1/events`, `POST /v1/events/batch` (up to 1,000),
-`GET /v1/events/{id}` and `GET /v1/confirmations/{id}`.
+`GET /v1/events/{id}` and `GET /v1/confirmations/{id}`; `POST /v1/notices` and `GET /v1/notices/{id}`
+(notices_api.py).
 
 Every request names its tenant (`X-Loket-Tenant`) and is signed with the tenant's secret over the
 timestamp and the raw body (`X-Loket-Signature: t=...,v1=...`; a GET signs an empty body); see
@@ -19,11 +20,15 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from loket.db.engine import Database
+from loket.db.scope import bind_tenant, tenant_scope, unscoped
 from loket.events.confirming import ConfirmationService
 from loket.events.intake import AuthError, EventIntake, TenantUnavailable
+from loket.events.notices_api import add_notice_routes
 from loket.events.schemas import EXAMPLES, MAX_BATCH, BatchResult, ErrorBody, Event, EventResult
 from loket.events.signing import SIGNATURE_HEADER, TENANT_HEADER
 from loket.events.tables import Confirmation
+from loket.outbound.notice_request import NoticeRequest
+from loket.outbound.notices import NoticeService
 
 MAX_BODY = 4 * 1024 * 1024
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -85,7 +90,9 @@ async def _json(request: Request) -> object:
 _BAD = object()
 
 
-def build_events_router(intake: EventIntake, db: Database, confirmations: ConfirmationService) -> APIRouter:
+def build_events_router(
+    intake: EventIntake, db: Database, confirmations: ConfirmationService, notices: NoticeService | None = None
+) -> APIRouter:
     """The lead mounts it with `app.include_router(runtime.outbound.events_router())`."""
     router = APIRouter(prefix="/v1", tags=["events"], route_class=_EventsRoute)
 
@@ -96,12 +103,16 @@ def build_events_router(intake: EventIntake, db: Database, confirmations: Confir
         body = await request.body()
         if len(body) > MAX_BODY:
             raise _Stop(_error(413, "too_large", f"the body is larger than {MAX_BODY} bytes"))
+        claimed = (request.headers.get(TENANT_HEADER) or "").strip()
         try:
-            return await intake.authenticate(
-                request.headers.get(TENANT_HEADER), request.headers.get(SIGNATURE_HEADER), body
-            )
+            # The secret is looked up inside the claimed tenant only; the request then works in the
+            # tenant its signature proved (loket.db.scope), never in one named elsewhere.
+            with tenant_scope(claimed) if claimed else unscoped():
+                tenant_id = await intake.authenticate(claimed or None, request.headers.get(SIGNATURE_HEADER), body)
         except AuthError as exc:
             raise _Stop(_error(401, "unauthorized", str(exc))) from None
+        bind_tenant(tenant_id)
+        return tenant_id
 
     _register(signed_tenant)
     tenant_dependency = Depends(signed_tenant)
@@ -193,6 +204,15 @@ def build_events_router(intake: EventIntake, db: Database, confirmations: Confir
                 return _error(404, "not_found", "no such confirmation")
             return JSONResponse(await confirmations.status(session, row))
 
+    if notices is not None:
+        add_notice_routes(
+            router,
+            tenant_dependency,
+            notices,
+            auth_headers=_AUTH_HEADERS,
+            errors=_ERRORS,
+            request_schema=_inline(NoticeRequest.model_json_schema()),
+        )
     return router
 
 

@@ -1,8 +1,8 @@
 """Transaction confirmations, stored: requests from the events API, the customer's taps, expiry and
 step-up results, and what each decision does (machine.py says what, this module does it).
 
-"Bukan saya" asks CorePort to block the card (the one named in the request, else the cards linked
-to the account), records a fraud signal, tells the customer and offers a person; the institution
+"Bukan saya" asks CorePort to hold the transaction and block the card (the one named in the request,
+else the cards linked to the account), records a fraud signal, tells the customer and offers a person; the institution
 gets a signed `confirmation.decided` callback with the evidence: Loket's and Meta's message ids,
 when it was sent, delivered, read and answered, what was shown and its SHA-256.
 """
@@ -162,7 +162,9 @@ class ConfirmationService:
             row.state = step.state.value
             if step.decided:
                 row.decided_at = now
-        card = None
+        card = hold = None
+        if Effect.HOLD_TRANSACTION in step.effects:
+            hold = await self._hold(row, actions)
         if Effect.BLOCK_CARD in step.effects:
             card = await self._block_card(row, actions)
         if Effect.FRAUD_SIGNAL in step.effects:
@@ -197,7 +199,7 @@ class ConfirmationService:
                 data={"confirmation_id": row.id, "customer_id": row.customer_id, "reason": "confirmation"},
                 now=now,
             )
-        facts = Facts(row.amount, row.payee, row.state, card, STEP_UP_TTL // 60)
+        facts = Facts(row.amount, row.payee, row.state, card, hold, STEP_UP_TTL // 60)
         messages = [reply(audience, effect, facts, row.id) for effect in step.effects]
         return [message for message in messages if message is not None]
 
@@ -214,6 +216,24 @@ class ConfirmationService:
             return Step(State.STEP_UP_FAILED, (Effect.CALLBACK, Effect.TELL_STEP_UP_FAILED))
         row.step_up_id = request.request_id
         return step
+
+    async def _hold(self, row: Confirmation, actions: dict[str, Any]) -> str | None:
+        """Asks the core to hold the transaction (its reference, else the institution's event id)."""
+        ref = row.transaction_ref or row.event_id
+        try:
+            held = await self._core.hold_transaction(
+                row.tenant_id, ref, f"customer denied confirmation {row.id}", account_id=row.account_id
+            )
+        except CoreError as exc:
+            actions["transaction_hold_error"] = type(exc).__name__
+            log.warning("transaction hold for confirmation %s failed: %s", row.id, type(exc).__name__)
+            return None
+        actions["transaction_hold"] = {
+            "transaction_ref": held.transaction_ref,
+            "reference": held.reference,
+            "at": held.held_at.isoformat(),
+        }
+        return held.reference
 
     async def _block_card(self, row: Confirmation, actions: dict[str, Any]) -> str | None:
         try:

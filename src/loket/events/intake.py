@@ -24,6 +24,7 @@ from loket.alerts.compose import Audience
 from loket.alerts.preferences import AlertPreferences
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
+from loket.db.scope import SystemReason, system_scope
 from loket.db.upsert import insert_ignore
 from loket.events.confirming import DEFAULT_HIGH_VALUE
 from loket.events.customers import CoreUnavailable, CustomerDirectory, KnownCustomer
@@ -134,7 +135,10 @@ class EventIntake:
         future: asyncio.Future[EventResult] = asyncio.get_running_loop().create_future()
         self._pending.append((tenant_id, item, future))
         if self._grouper is None or self._grouper.done():
-            self._grouper = asyncio.create_task(self._group(), name="events-group-commit")
+            # One group holds several institutions' events, each under the tenant its request proved:
+            # the task must not inherit the scope of whichever request happened to start it.
+            with system_scope(SystemReason.EVENTS_INTAKE):
+                self._grouper = asyncio.create_task(self._group(), name="events-group-commit")
         return await future
 
     async def _group(self) -> None:

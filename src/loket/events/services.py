@@ -36,6 +36,7 @@ from loket.outbound.admin import export_metrics, queue_status
 from loket.outbound.consent import apply_preference_events
 from loket.outbound.dispatcher import Dispatcher
 from loket.outbound.metrics import LIMITER_DEGRADED
+from loket.outbound.notices import NoticeService
 from loket.outbound.policy import OutboundPolicy
 from loket.outbound.ratelimit import RateLimiter
 from loket.outbound.ratelimit_redis import build_rate_limiter
@@ -70,6 +71,7 @@ class OutboundServices:
     confirmations: ConfirmationService
     intake: EventIntake
     taps: TapHandler
+    notices: NoticeService
     nats: JetStreamSource | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -126,13 +128,14 @@ class OutboundServices:
             confirmations=confirmations,
             intake=intake,
             taps=TapHandler(db.dialect, confirmations, clock=clock),
+            notices=NoticeService(db, directory, clock=clock),
             nats=JetStreamSource(intake, settings.nats_url, prefix=settings.nats_subject_prefix)
             if settings.nats_url
             else None,
         )
 
     def events_router(self) -> APIRouter:
-        return build_events_router(self.intake, self.db, self.confirmations)
+        return build_events_router(self.intake, self.db, self.confirmations, self.notices)
 
     async def _audience(self, session: AsyncSession, row: Confirmation) -> Audience:
         # The directory answers from memory here: it was refreshed before the job's transaction
@@ -164,6 +167,7 @@ class OutboundServices:
             Job("consent.preferences", 5.0, lambda: apply_preference_events(self.db, clock=self.clock)),
             Job("alerts.digest", 60.0, lambda: send_due_digests(self.db, self.directory, clock=self.clock)),
             Job("outbox.metrics", 10.0, metrics),
+            Job("notices.fan_out", 2.0, self.notices.fan_out_all),
         ]
 
     async def _periodic(self) -> None:

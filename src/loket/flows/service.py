@@ -9,10 +9,12 @@ Form contents are never logged: only the flow, the action and the feedback refer
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from loket.channel.flows_endpoint import FlowAction, FlowReply, FlowRequest, FlowTokenInvalid, close_flow
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
+from loket.db.scope import SystemReason, tenant_scope, unscoped
 from loket.flows.store import complete_flow, find_flow, new_reference, store_feedback
 from loket.i18n.catalog import t
 from loket.journeys import feedback, feedback_flow
@@ -34,6 +36,13 @@ class FlowService:
 
     async def __call__(self, request: FlowRequest) -> FlowReply:
         now = self._clock.now()
+        # The single-use token names its tenant: look that up across tenants, then work inside it.
+        async with self._db.system_session(SystemReason.FLOW_TOKEN) as session:
+            owner = await find_flow(session, request.flow_token)
+        with tenant_scope(owner.tenant_id) if owner is not None else unscoped():
+            return await self._answer(request, now)
+
+    async def _answer(self, request: FlowRequest, now: datetime) -> FlowReply:
         async with self._db.transaction() as session:
             found = await find_flow(session, request.flow_token)
             if found is None or not found.is_live(now) or found.flow != feedback.FLOW:

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loket.channel.inbound_message import parse_message
 from loket.clock import Clock, system_clock
+from loket.complaints.desk import ComplaintDesk
+from loket.complaints.intake import ComplaintIntake
 from loket.conversation.engine import FLOW_REPLY, ConversationEngine
 from loket.conversation.stepup import STEP_UP_EVENT
 from loket.conversation.turn import FlowCompletion, MediaView, NewSignal, OutgoingMessage, TenantView, Turn, TurnResult
@@ -112,6 +114,7 @@ class ConversationHandler:
         clock: Clock = system_clock,
         taps: TapRouter | None = None,
         box: SecretBox | None = None,
+        complaints: ComplaintIntake | None = None,
     ) -> None:
         self._dialect = dialect
         self._directory = directory
@@ -120,6 +123,11 @@ class ConversationHandler:
         self._clock = clock
         self._taps = taps
         self._box = box
+        # Complaints from WhatsApp: the runtime passes its desk (calendar and office hours from settings);
+        # without one, a desk with the default calendar, so a complaint is never dropped.
+        if complaints is None and box is not None:
+            complaints = ComplaintIntake(ComplaintDesk(dialect=dialect, box=box))
+        self._complaints = complaints
 
     async def handle(self, session: AsyncSession, conversation: Conversation, message: InboundMessage) -> None:
         now = self._clock.now()
@@ -202,6 +210,22 @@ class ConversationHandler:
                 now=now,
             )
         )
+        if result.complaints and self._complaints is not None:
+            # Complaints (loket.complaints): registered in this transaction, answered with the reference.
+            result.replies.extend(
+                await self._complaints.apply(
+                    session,
+                    result.complaints,
+                    tenant_id=conversation.tenant_id,
+                    phone_number_id=message.phone_number_id,
+                    wa_id=conversation.wa_id,
+                    customer_id=customer.customer_id if customer else None,
+                    language=result.language or language,
+                    zone=customer.timezone if customer else "Asia/Jakarta",
+                    wamid=message.wamid,
+                    now=now,
+                )
+            )
         if message.kind not in NO_READ_RECEIPT:
             await enqueue_read_receipt(session, message_id=message.wamid, typing=bool(result.replies), **common)
         for new_flow in result.flow_sessions:

@@ -23,11 +23,14 @@ from loket.clock import Clock, system_clock
 from loket.db.engine import Database
 from loket.db.models import ChannelEvent, MessageStatus, WebhookEnvelope
 from loket.db.models import InboundMessage as InboundRow
+from loket.db.scope import SystemReason, system_scope
 from loket.db.upsert import insert_ignore
 from loket.inbox.group_commit import GroupCommitter
 from loket.inbox.pg_bulk import insert_ignore_many
+from loket.inbox.sealing import BatchSealer
 from loket.inbox.secret_shield import redact_document, shield
 from loket.metrics import INGEST_BATCH, SECRETS_REDACTED, UNKNOWN_PHONE_NUMBER, WEBHOOK_ITEMS
+from loket.security.keystore import KeyStore
 from loket.tenancy.directory import PhoneDirectory
 
 MAX_ID = 128
@@ -51,12 +54,14 @@ class WebhookIngest:
         db: Database,
         directory: PhoneDirectory,
         *,
+        keys: KeyStore,
         clock: Clock = system_clock,
         on_stored: Callable[[EnvelopeRows], Awaitable[None] | None] | None = None,
         writers: int | None = None,
     ) -> None:
         self._db = db
         self._directory = directory
+        self._sealer = BatchSealer(db, keys)
         self._clock = clock
         self._on_stored = on_stored
         self._writers = writers or (2 if db.is_postgres else 1)
@@ -75,8 +80,12 @@ class WebhookIngest:
         async with self._pool_lock:
             if self._pool is None:
                 url = self._db.engine.url.set(drivername="postgresql")
+                role = self._db.app_role
                 self._pool = await asyncpg.create_pool(
-                    url.render_as_string(hide_password=False), min_size=1, max_size=self._writers + 1
+                    url.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=self._writers + 1,
+                    server_settings={"role": role} if role else None,
                 )
         return self._pool
 
@@ -88,6 +97,9 @@ class WebhookIngest:
 
     async def ingest(self, body: bytes) -> EnvelopeRows:
         rows = await self.to_rows(body)
+        # Encryption at rest (docs/encryption.md): contents are sealed before they reach the database.
+        with system_scope(SystemReason.WEBHOOK_INGEST):
+            await self._sealer.seal(rows.envelope, rows.messages, rows.statuses, rows.events)
         await self._committer.submit(rows)
         if self._on_stored is not None:
             result = self._on_stored(rows)
@@ -179,14 +191,23 @@ class WebhookIngest:
         envelopes = {rows.envelope["body_sha256"]: rows.envelope for rows in batch}
         messages = _unique([row for rows in batch for row in rows.messages], ("wamid",))
         statuses = _unique([row for rows in batch for row in rows.statuses], ("wamid", "status"))
-        if self._db.is_postgres:
-            events = await self._write_postgres(batch, list(envelopes.values()), messages, statuses)
-        else:
-            events = await self._write_generic(batch, list(envelopes.values()), messages, statuses)
+        with system_scope(SystemReason.WEBHOOK_INGEST):
+            events = await self._write_rows(batch, list(envelopes.values()), messages, statuses)
         INGEST_BATCH.observe(len(batch))
         WEBHOOK_ITEMS.labels("message").inc(len(messages))
         WEBHOOK_ITEMS.labels("status").inc(len(statuses))
         WEBHOOK_ITEMS.labels("event").inc(len(events))
+
+    async def _write_rows(
+        self,
+        batch: list[EnvelopeRows],
+        envelopes: list[dict[str, Any]],
+        messages: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        if self._db.is_postgres:
+            return await self._write_postgres(batch, envelopes, messages, statuses)
+        return await self._write_generic(batch, envelopes, messages, statuses)
 
     async def _write_postgres(
         self,
@@ -197,6 +218,8 @@ class WebhookIngest:
     ) -> list[dict[str, Any]]:
         pool = await self._pg_pool()
         async with pool.acquire() as pg, pg.transaction():
+            # One batch holds many tenants' rows: the listed system scope (loket.db.scope).
+            await pg.execute("SELECT set_config('loket.scope', 'system', true)")
             new = set(
                 await insert_ignore_many(pg, WebhookEnvelope, envelopes, ("body_sha256",), returning="body_sha256")
             )

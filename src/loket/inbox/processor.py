@@ -22,7 +22,9 @@ from loket.clock import Clock, system_clock
 from loket.db.engine import Database
 from loket.db.models import Conversation, InboundMessage
 from loket.db.upsert import insert_ignore
+from loket.inbox.sealing import open_message
 from loket.metrics import INBOUND_PROCESSED
+from loket.security.keystore import KeyStore
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +60,14 @@ class InboxProcessor:
         db: Database,
         handler: InboundHandler,
         *,
+        keys: KeyStore,
         clock: Clock = system_clock,
         batch_customers: int = 32,
         after_commit: Callable[[], Awaitable[None] | None] | None = None,
     ) -> None:
         self._db = db
         self._handler = handler
+        self._keys = keys
         self._clock = clock
         self._batch = batch_customers
         self._after_commit = after_commit
@@ -132,6 +136,12 @@ class InboxProcessor:
     ) -> bool:
         message.attempts += 1
         try:
+            if not await open_message(self._keys, session, message):
+                # The customer's key was shredded while this waited: nothing left to act on.
+                message.state = "done"
+                message.processed_at = self._clock.now()
+                message.error = "erased"
+                return True
             async with session.begin_nested():
                 await self._handler.handle(session, conversation, message)
         except Exception as exc:

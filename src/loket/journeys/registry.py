@@ -6,12 +6,14 @@ from loket.conversation.journey import Journey
 from loket.journeys import (
     balance,
     block_card,
+    complaint,
     e_statement,
     education,
     help,
     mutations,
     official_channel,
     policies,
+    privacy,
     products,
     scam_check,
     spending,
@@ -34,6 +36,16 @@ JOURNEYS: dict[str, Journey] = {
         policies.CLAIMS,
         help.HELP,
         help.SECURITY,
+        # data-subject requests under UU PDP (loket.privacy)
+        privacy.ACCESS,
+        privacy.ERASURE,
+        privacy.VERIFIED,
+        privacy.CORRECTION,
+        privacy.OBJECTION,
+        privacy.CONSENT,
+        # complaints (pengaduan, loket.complaints)
+        complaint.JOURNEY,
+        complaint.STATUS,
     )
 }
 
@@ -51,13 +63,16 @@ BY_INTENT: dict[Intent, str] = {
     Intent.CLAIM_STATUS: "claims",
     Intent.CLAIM_SUBMIT: "claims",
     Intent.HELP: "help",
-}
-
-# Intents a person handles until their journeys exist (complaints, data-subject requests).
-TO_A_PERSON: dict[Intent, str] = {
-    Intent.TALK_TO_HUMAN: "asked",
+    Intent.DATA_ACCESS_REQUEST: "privacy_access",
+    Intent.DATA_ERASURE_REQUEST: "privacy_erasure",
+    Intent.DATA_CORRECTION_REQUEST: "privacy_correction",
+    Intent.AUTOMATED_DECISION_OBJECTION: "privacy_objection",
+    Intent.MARKETING_OPT_OUT: "privacy_consent",
     Intent.COMPLAINT: "complaint",
     Intent.COMPLAINT_STATUS: "complaint_status",
-    Intent.DATA_ACCESS_REQUEST: "data_request",
-    Intent.DATA_ERASURE_REQUEST: "data_request",
+}
+
+# Intents a person handles.
+TO_A_PERSON: dict[Intent, str] = {
+    Intent.TALK_TO_HUMAN: "asked",
 }

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from loket.config import ConfigError, load_settings
 from loket.db.engine import Database
+from loket.db.scope import OPERATOR
 from loket.outbound import admin
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ def run_with_db(work: Callable[[Database], Awaitable[T]]) -> T:
         raise typer.Exit(code=2) from None
 
     async def run() -> T:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, default_scope=OPERATOR)
         try:
             return await work(db)
         finally:

@@ -18,35 +18,35 @@ away than a moment reschedules the row rather than holding a worker slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import math
 import random
 import uuid
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnClause, Select, Table, and_, exists, literal_column, or_, select, text, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select
 
 from loket.channel.errors import ChannelError
 from loket.channel.outgoing import JSONObject
 from loket.channel.port import ChannelPort
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
-from loket.db.models import OutboxMessage
 from loket.metrics import OUTBOX_SENT, SEND_LATENCY
+from loket.outbound.claim import Claimed, claim_rows, due_rows, release_claims
 from loket.outbound.facts import DbPolicyFacts
-from loket.outbound.metrics import DECISIONS, NUMBER_HELD, PACED, PACING_WAIT, SENT_BY_NUMBER
-from loket.outbound.outbox import DEADLINE, READ_RECEIPT
+from loket.outbound.metrics import DECISIONS, NUMBER_HELD, SENT_BY_NUMBER
+from loket.outbound.outbox import READ_RECEIPT
 from loket.outbound.outcomes import Outcome, outcome_for
+from loket.outbound.pacing import Pacing, pace
 from loket.outbound.policy import OutboundPolicy, PolicyRequest
 from loket.outbound.policy_content import PolicyInputError
-from loket.outbound.policy_rules import Decision, Defer, Purpose, Refuse, Rule, SwitchToTemplate, Verdict
-from loket.outbound.ratelimit import PAIR_BURST, PAIR_RATE, LocalGcra, RateLimiter, pair_key, sender_key
+from loket.outbound.policy_rules import Decision, Defer, Refuse, Rule, SwitchToTemplate, Verdict
+from loket.outbound.ratelimit import LocalGcra, RateLimiter, pair_key, sender_key
 from loket.outbound.settle import OutcomeListener, Settle, SettleWriter
-from loket.tenancy.directory import NumberInfo, PhoneDirectory
+from loket.tenancy.directory import PhoneDirectory
 
 log = logging.getLogger(__name__)
 
@@ -66,71 +66,6 @@ class StoredPayload:
 
     def to_payload(self) -> JSONObject:
         return cast(JSONObject, self.payload)
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    id: int
-    tenant_id: str
-    phone_number_id: str
-    to_wa_id: str
-    kind: str
-    payload: dict[str, Any]
-    attempts: int
-    context_message_id: str | None
-    purpose: str
-    fallback: dict[str, Any] | None
-    origin: str | None
-    deadline: datetime | None
-    created_at: datetime
-
-    @property
-    def purpose_enum(self) -> Purpose:
-        try:
-            return Purpose(self.purpose)
-        except ValueError:
-            return Purpose.SERVICE
-
-    def due_by(self) -> datetime:
-        return self.deadline or self.created_at + DEADLINE[self.purpose_enum]
-
-
-OUTBOX = cast(Table, OutboxMessage.__table__)
-_QUEUED: ColumnClause[str] = literal_column("'queued'")
-_SENDING: ColumnClause[str] = literal_column("'sending'")
-_CLAIM_PLAN = text("SELECT set_config('enable_sort', 'off', true), set_config('enable_incremental_sort', 'off', true)")
-_CLAIM_COLUMNS = tuple(
-    OUTBOX.c[name]
-    for name in (
-        "id",
-        "tenant_id",
-        "phone_number_id",
-        "to_wa_id",
-        "kind",
-        "payload",
-        "attempts",
-        "context_message_id",
-        "purpose",
-        "fallback",
-        "origin",
-        "deadline",
-        "created_at",
-    )
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Pacing:
-    enabled: bool = True
-    sender_headroom: float = 0.9  # pace a number at 90 % of its configured rate (timer jitter, fallback)
-    sender_max_wait: float = 1.0  # a sender slot further away reschedules the row
-    pair_max_wait: float = 0.25
-    # Service replies answer the customer and rely on 131056 handling; the rest is paced up front.
-    pair_paced: frozenset[Purpose] = field(default_factory=lambda: frozenset(Purpose) - {Purpose.SERVICE})
-
-    def sender(self, number: NumberInfo) -> tuple[float, int]:
-        configured = float(number.messages_per_second)
-        return configured * self.sender_headroom, max(1, math.floor(configured * 0.05))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,60 +109,25 @@ class Dispatcher:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:8]}"
         self.writer = SettleWriter(db, self.worker_id, clock=clock, listener=listener)
         self.wake = asyncio.Event()
+        self._stopping = False
+        self._sends: dict[asyncio.Future[None], Claimed] = {}  # send tasks and their rows
+        self._on_wire: set[int] = set()  # rows whose request may have left: never released, never resent
+        self._held: set[int] = set()  # rows claimed by this worker whose settle has not committed yet
 
     # --- claiming -------------------------------------------------------------------------------
 
     def _due(self, limit: int) -> Select[Any]:
-        """Due rows that head their recipient's queue: earlier messages to the same person go first,
-        except ones the policy gate deferred to a later slot.
-
-        The states are written into the SQL, not bound: a partial index (ix_outbox_claim,
-        ix_outbox_recipient) is only usable when the planner sees the state, and SQLite (and a
-        generic PostgreSQL plan) cannot see through a parameter.
-        """
-        now = self._clock.now()
-        earlier = aliased(OutboxMessage)
-        blocked = exists().where(
-            and_(
-                earlier.phone_number_id == OutboxMessage.phone_number_id,
-                earlier.to_wa_id == OutboxMessage.to_wa_id,
-                earlier.id < OutboxMessage.id,
-                earlier.state.in_((_QUEUED, _SENDING)),
-                or_(
-                    earlier.state == _SENDING,
-                    earlier.policy_verdict.is_(None),
-                    earlier.policy_verdict != Verdict.DEFER.value,
-                    earlier.not_before <= now,
-                ),
-            )
-        )
-        return (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.state == _QUEUED, OutboxMessage.not_before <= now, ~blocked)
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-            .limit(limit)
-        )
+        return due_rows(self._clock.now(), limit)
 
     async def claim(self, limit: int) -> list[Claimed]:
-        now = self._clock.now()
-        due = self._due(limit).with_for_update(skip_locked=True)
-        async with self._db.transaction() as session:
-            if self._db.is_postgres:
-                # Walk ix_outbox_claim in order and stop at the limit, even when a burst has just made
-                # the statistics stale (the planner would otherwise anti-join and sort every queued row).
-                await session.execute(_CLAIM_PLAN)
-            ids = list((await session.execute(due)).scalars())
-            if not ids:
-                return []
-            rows = (
-                await session.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(ids), OUTBOX.c.state == _QUEUED)
-                    .values(state="sending", claimed_by=self.worker_id, claimed_at=now)
-                    .returning(*_CLAIM_COLUMNS)
-                )
-            ).all()
-        return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
+        rows = await claim_rows(self._db, self.worker_id, self._clock.now(), limit)
+        self._held.update(row.id for row in rows)
+        return rows
+
+    async def release_orphans(self) -> int:
+        """Put back rows claimed under this worker's id that it does not hold: a claim whose commit
+        reached the database while the connection broke (a database restart) returned nothing."""
+        return await release_claims(self._db, self.worker_id, keep=self._held)
 
     # --- the policy gate ------------------------------------------------------------------------
 
@@ -284,30 +184,6 @@ class Dispatcher:
 
     # --- sending --------------------------------------------------------------------------------
 
-    async def _pace(self, row: Claimed, number: NumberInfo) -> float | None:
-        """Wait for this send's slots; returns a delay when the row should be rescheduled instead."""
-        rate, burst = self.pacing.sender(number)
-        sender = await self.limiter.book(
-            sender_key(row.phone_number_id), rate, burst, max_wait=self.pacing.sender_max_wait
-        )
-        if not sender.booked:
-            PACED.labels("sender", "rescheduled").inc()
-            return sender.wait
-        wait = sender.wait
-        if row.kind != READ_RECEIPT and row.purpose_enum in self.pacing.pair_paced:
-            pair = await self.limiter.book(
-                pair_key(row.phone_number_id, row.to_wa_id), PAIR_RATE, PAIR_BURST, max_wait=self.pacing.pair_max_wait
-            )
-            if not pair.booked:
-                PACED.labels("pair", "rescheduled").inc()
-                return pair.wait
-            wait = max(wait, pair.wait)
-        if wait > 0:
-            PACED.labels("sender", "waited").inc()
-            PACING_WAIT.observe(wait)
-            await asyncio.sleep(wait)
-        return None
-
     async def _send(self, go: _Go) -> None:
         row = go.row
         try:
@@ -317,12 +193,13 @@ class Dispatcher:
                 return
             token = await self._directory.access_token(row.phone_number_id)
             if self.pacing.enabled:
-                delay = await self._pace(row, number)
+                delay = await pace(self.limiter, self.pacing, row, number)
                 if delay is not None:
                     values = self._requeue_values(self._clock.now() + timedelta(seconds=delay), counted=False, row=row)
                     await self._settle(row, values, decisions=go.decisions)
                     return
             started = self._clock.monotonic()
+            self._on_wire.add(row.id)
             if row.kind == READ_RECEIPT:
                 await self._channel.mark_read(
                     row.phone_number_id, token, str(row.payload["message_id"]), typing=bool(row.payload.get("typing"))
@@ -339,6 +216,9 @@ class Dispatcher:
                 )
                 wamid = sent.wamid
             SEND_LATENCY.observe(self._clock.monotonic() - started)
+        except asyncio.CancelledError:
+            self._abandon(row, decisions=go.decisions)
+            raise
         except ChannelError as exc:
             await self._failed(go, exc)
             return
@@ -357,6 +237,16 @@ class Dispatcher:
         if go.payload is not row.payload:
             sent_values.update(payload=go.payload, kind=str(go.payload.get("type", "unknown")))
         await self._settle(row, sent_values, decisions=go.decisions)
+
+    def _abandon(self, row: Claimed, *, decisions: list[Decision]) -> None:
+        """A send cancelled at shutdown: back to the queue if its request never left, else
+        `unknown`, for the status webhook to settle (never resent blindly)."""
+        if row.id in self._on_wire:
+            values: dict[str, Any] = {"state": "unknown", "last_error": "worker stopped with the request in flight"}
+        else:
+            values = {"state": "queued", "claimed_by": None, "claimed_at": None}  # its place in the queue kept
+        done = self.writer.submit(Settle(row.id, row.tenant_id, row.to_wa_id, row.origin, values, decisions))
+        done.add_done_callback(lambda _: self._held.discard(row.id))
 
     async def _failed(self, go: _Go, exc: ChannelError) -> None:
         row = go.row
@@ -427,17 +317,27 @@ class Dispatcher:
         item = Settle(row.id, row.tenant_id, row.to_wa_id, row.origin, values, decisions, opt_out, notify)
         # The worker slot is free once the request is answered; the row stays `sending` until the
         # settle commits, which is all the ordering and recovery rules need.
-        self.writer.submit(item).add_done_callback(lambda _: self.wake.set())
+        self.writer.submit(item).add_done_callback(lambda _: self._settled(row.id))
+
+    def _settled(self, row_id: int) -> None:
+        self._held.discard(row_id)
+        self.wake.set()
 
     # --- the loop -------------------------------------------------------------------------------
 
-    def _spawn(self, work: Awaitable[None], *, row: bool = False) -> None:
+    def _spawn(self, work: Awaitable[None], *, row: bool = False) -> asyncio.Future[None]:
         """Run `work` in the background; `row=True`: it finishes one claimed row, freeing its slot."""
         task = asyncio.ensure_future(work)
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
         if row:
             task.add_done_callback(self._release)
+        return task
+
+    def _sent_off(self, task: asyncio.Future[None]) -> None:
+        row = self._sends.pop(task, None)
+        if row is not None:
+            self._on_wire.discard(row.id)
 
     def _release(self, _: object) -> None:
         self._busy -= 1
@@ -464,7 +364,9 @@ class Dispatcher:
                 self._spawn(self._settle(row, values, decisions=[]), row=True)
             return
         for go in ready:
-            self._spawn(self._send(go), row=True)
+            task = self._spawn(self._send(go), row=True)
+            self._sends[task] = go.row
+            task.add_done_callback(self._sent_off)
 
     async def drain(self) -> None:
         """Send everything due now and wait for it (tests, shutdown)."""
@@ -482,17 +384,21 @@ class Dispatcher:
             return (await session.execute(self._due(1))).first() is not None
 
     async def run_forever(self, *, idle_poll: float = 0.1) -> None:
-        while True:
+        """Claims and sends until `stop_claiming()`; then returns (the sends go on: `shutdown`)."""
+        while not self._stopping:
             try:
                 claimed = await self.run_once()
             except Exception:
                 log.exception("dispatch pass failed; retrying")
                 claimed = 0
                 await asyncio.sleep(1.0)
+                with contextlib.suppress(Exception):  # the database may still be away: next failure
+                    if released := await self.release_orphans():
+                        log.warning("dispatcher %s put back %d rows of a claim it never got", self.worker_id, released)
             if claimed:
                 # Claim in batches, not a row at a time as single slots free up: each claim is a
                 # transaction and a gate pass, whatever its size.
-                while self._busy > self._concurrency // 2:
+                while self._busy > self._concurrency // 2 and not self._stopping:
                     self._released.clear()
                     await self._released.wait()
                 continue
@@ -501,6 +407,46 @@ class Dispatcher:
                 await asyncio.wait_for(self.wake.wait(), timeout=idle_poll)
             except TimeoutError:
                 pass
+
+    def stop_claiming(self) -> None:
+        """The first step of a graceful stop: claim nothing more (`run_forever` returns)."""
+        self._stopping = True
+        self.wake.set()
+        self._released.set()
+
+    async def shutdown(self, grace: float) -> ShutdownReport:
+        """Stop gracefully: claim nothing more, put back the claimed rows whose request has not left
+        (waiting for a rate slot, say), let the requests in flight finish for up to `grace` seconds,
+        then mark the ones still unanswered `unknown` (status webhooks settle them) and return any
+        row still claimed to the queue."""
+        self.stop_claiming()
+        waiting = [task for task, row in self._sends.items() if row.id not in self._on_wire]
+        for task in waiting:
+            task.cancel()
+        in_flight = len(self._sends) - len(waiting)
+        late: set[asyncio.Future[None]] = set()
+        if self._in_flight:
+            _, late = await asyncio.wait(set(self._in_flight), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        try:
+            # Bounded too: with the database away the rows stay `sending` and are recovered as
+            # `unknown` after the heartbeat timeout (then settled by their status webhook).
+            await asyncio.wait_for(self.writer.flushed(), timeout=max(grace, 5.0))
+            swept = await release_claims(self._db, self.worker_id)
+        except Exception:  # the database is away: the rows wait for heartbeat recovery instead
+            log.exception("dispatcher %s could not settle or put back its claimed rows", self.worker_id)
+            swept = 0
+        report = ShutdownReport(released=len(waiting) + swept, finished=in_flight - len(late), unknown=len(late))
+        log.info(
+            "dispatcher %s stopped: %d in-flight sends finished, %d left unknown, %d claimed rows released",
+            self.worker_id,
+            report.finished,
+            report.unknown,
+            report.released,
+        )
+        return report
 
     async def close(self) -> None:
         if self._in_flight:
@@ -512,6 +458,13 @@ class Dispatcher:
         from loket.outbound.workers import recover_claims
 
         return await recover_claims(self._db, clock=self._clock, exclude=self.worker_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownReport:
+    released: int  # claimed rows put back in the queue, never sent
+    finished: int  # sends in flight that were answered within the grace period
+    unknown: int  # sends still unanswered at the end of it: `unknown`, settled by status webhooks
 
 
 def _policy_values(decision: Decision) -> dict[str, Any]:
@@ -528,4 +481,4 @@ def _legacy_label(exc: ChannelError, outcome: Outcome) -> str:
     return exc.action.value if outcome.state != "dead" else "dead"
 
 
-__all__ = ["Claimed", "Dispatcher", "Pacing", "Rule", "StoredPayload"]
+__all__ = ["Claimed", "Dispatcher", "Pacing", "Rule", "ShutdownReport", "StoredPayload"]

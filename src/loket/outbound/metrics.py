@@ -26,4 +26,7 @@ QUEUE_ROWS = Gauge("loket_outbox_rows", "Outbox rows by state and priority", ["s
 OLDEST_DUE = Gauge("loket_outbox_oldest_due_seconds", "Age of the oldest due queued row")
 WORKERS_ALIVE = Gauge("loket_outbound_workers_alive", "Dispatchers with a fresh heartbeat")
 LIMITER_DEGRADED = Gauge("loket_ratelimit_degraded", "1 while the shared (Redis) limiter is unreachable")
+AUDIT_FAILED = Counter(
+    "loket_outbound_audit_failed_total", "Policy decisions the audit log refused (kept on the outbox row)"
+)
 CALLBACKS = Counter("loket_institution_callbacks_total", "Callbacks to institutions by outcome", ["outcome"])

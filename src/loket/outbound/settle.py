@@ -28,7 +28,7 @@ from loket.db.engine import Database
 from loket.db.models import OutboxMessage
 from loket.db.upsert import insert_ignore
 from loket.i18n.formatting import ZONE_ABBREVIATIONS
-from loket.outbound.metrics import SETTLE_BATCH, SETTLED
+from loket.outbound.metrics import AUDIT_FAILED, SETTLE_BATCH, SETTLED
 from loket.outbound.policy_rules import Decision, Purpose, Verdict
 from loket.outbound.tables import PolicyDecisionLog, Recipient
 
@@ -238,9 +238,19 @@ class SettleWriter:
                 )
             )
         try:
-            await audit_log.record_many(events, session=session)
+            # In a savepoint: a failing audit write must not abort the settle, or the rows it
+            # settles would stay `sending` and their sends be re-examined forever. The decision
+            # stays on the row (`policy_record`) and, unless an Allow, in `outbound_decisions`.
+            if self._db.is_postgres:
+                async with session.begin_nested():
+                    await audit_log.record_many(events, session=session)
+            else:  # SQLite: one writer, and the driver's savepoints are not to be relied on
+                await audit_log.record_many(events, session=session)
         except ValueError:  # AuditEventError: a field the catalogue refuses; the decision is on the row
             log.exception("policy decisions could not be put in the audit log")
+        except Exception:  # the database refused the audit write (e.g. SQLAlchemy's or the driver's own error)
+            AUDIT_FAILED.inc(len(events))
+            log.exception("%d policy decisions could not be written to the audit log", len(events))
 
 
 async def record_opt_out(session: AsyncSession, dialect: str, tenant_id: str, wa_id: str, at: datetime) -> None:

@@ -7,6 +7,7 @@
 - `outbound_decisions`: every non-Allow decision of the policy gate, with its record (AUD-2); the
   Allow decision is kept on the outbox row itself (`policy_record`).
 - `outbound_workers`: dispatcher heartbeats, so the others can recover a crashed worker's claims.
+- `notice_campaigns`: account notices to a segment of a tenant's customers, and their fan-out.
 """
 
 from __future__ import annotations
@@ -75,3 +76,36 @@ class OutboundWorker(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeCampaign(Base):
+    """An account notice (change of terms, fees, a maintenance window) to all or a segment of a
+    tenant's customers: fanned out into the outbox in batches (`cursor` walks the recipients by
+    WhatsApp id), its progress read from the outbox rows whose origin is `notice:<id>`."""
+
+    __tablename__ = "notice_campaigns"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "request_id"),
+        Index("ix_notice_campaigns_state", "state", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "ntc_" + hex
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    request_id: Mapped[str] = mapped_column(String(64))  # the sender's id: idempotency and lookups
+    kind: Mapped[str] = mapped_column(String(24))  # terms, fees, maintenance, other
+    content: Mapped[dict[str, Any]] = mapped_column(Json)  # {"id": {"title", "body"}, "en": {...}}
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    segment: Mapped[dict[str, Any]] = mapped_column(Json)
+    # What the messages say about the institution, fixed when the notice is created.
+    phone_number_id: Mapped[str] = mapped_column(String(32))
+    institution: Mapped[str] = mapped_column(String(200))
+    call_centre: Mapped[str] = mapped_column(String(40))
+    default_language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))  # fanning_out -> queued
+    cursor: Mapped[str | None] = mapped_column(String(32))  # the last recipient wa_id looked at
+    scanned: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)  # messages queued
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -121,13 +121,13 @@ class Accounts:
             created_at=now,
             updated_at=now,
         )
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             if scope is not None and await session.get(Tenant, scope) is None:
                 raise NotFound(f"no tenant {scope!r}")
             check_strength(chosen, personal=await personal_words(session, user, [scope]))
         user.password_hash = await asyncio.to_thread(self._ctx.passwords.hash, chosen)
         try:
-            async with self._ctx.db.transaction() as session:
+            async with self._ctx.transaction() as session:
                 session.add(user)
                 await session.flush()
                 session.add(self._membership(user.id, scope, role, actor))
@@ -153,7 +153,7 @@ class Accounts:
         if actor is not None and actor.user_id == user_id:
             raise Forbidden("change your own password with the password change, not an administrator reset")
         chosen = password or temporary_password()
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             user = await self._visible(session, actor, user_id)
             memberships = await memberships_of(session, user.id)
             if actor is not None and not actor.is_platform_admin:
@@ -162,7 +162,7 @@ class Accounts:
                     raise Forbidden("this account has access beyond your tenant: a platform administrator resets it")
             check_strength(chosen, personal=await personal_words(session, user, [m.tenant_id for m in memberships]))
         hashed = await asyncio.to_thread(self._ctx.passwords.hash, chosen)
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             user = await self._visible(session, actor, user_id)
             user.password_hash = hashed
             user.must_change_password = True
@@ -198,7 +198,7 @@ class Accounts:
         if actor is not None and actor.user_id == user_id:
             raise Forbidden("you cannot change your own role")
         scope = self._scope_for_grant(actor, role, tenant_id, platform=platform)
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             user = await self._visible(session, actor, user_id)
             if scope is not None and await session.get(Tenant, scope) is None:
                 raise NotFound(f"no tenant {scope!r}")
@@ -232,7 +232,7 @@ class Accounts:
         """Members of the actor's tenant (platform scope: the platform administrators)."""
         scope = actor.tenant_id if actor is not None else tenant_id
         match = StaffMembership.tenant_id.is_(None) if scope is None else StaffMembership.tenant_id == scope
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             users = await session.scalars(
                 select(StaffUser)
                 .join(StaffMembership, StaffMembership.user_id == StaffUser.id)
@@ -243,14 +243,14 @@ class Accounts:
 
     async def profile(self, user_id: str) -> UserView:
         """One's own account (no permission involved: the caller is that user)."""
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             user = await session.get(StaffUser, user_id)
             if user is None:
                 raise NotFound("no such staff account")
             return await user_view(session, user)
 
     async def find_by_email(self, email: str) -> UserView | None:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             user = await session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
             return await user_view(session, user) if user else None
 

@@ -108,7 +108,7 @@ class ApiKeys:
         if not name or len(name) > 100:
             raise InvalidRequest("the key name must be 1 to 100 characters")
         checked = _check_scopes(scopes)
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             if await session.get(Tenant, tenant) is None:
                 raise NotFound(f"no tenant {tenant!r}")
             issued = await self._insert(session, tenant, name, checked, actor, rotated_from=None)
@@ -116,14 +116,14 @@ class ApiKeys:
         return issued
 
     async def list_keys(self, actor: Principal) -> list[ApiKeyView]:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             rows = await session.scalars(
                 select(ApiKey).where(ApiKey.tenant_id == actor.tenant()).order_by(ApiKey.created_at, ApiKey.id)
             )
             return [_view(row) for row in rows]
 
     async def revoke(self, actor: Principal, key_id: str) -> ApiKeyView:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             row = await self._owned(session, actor, key_id)
             if row.revoked_at is None:
                 row.revoked_at = self._ctx.clock.now()
@@ -138,7 +138,7 @@ class ApiKeys:
             limit = self._ctx.policy.max_key_overlap
             raise InvalidRequest(f"the overlap must be between 0 and {limit.total_seconds() / 3600:g} hours")
         now = self._ctx.clock.now()
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             row = await self._owned(session, actor, key_id)
             if _view(row).status(now) not in ("active", "expiring"):
                 raise InvalidRequest("only a live key can be rotated; create a new one instead")
@@ -163,7 +163,7 @@ class ApiKeys:
         if presented is None or tenant is None:
             raise InvalidApiKey()
         now = self._ctx.clock.now()
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             row = await session.scalar(select(ApiKey).where(ApiKey.key_sha256 == key_digest(presented)))
             if row is None or row.tenant_id != tenant or _view(row).status(now) not in ("active", "expiring"):
                 raise InvalidApiKey()

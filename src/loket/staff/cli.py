@@ -18,6 +18,7 @@ import typer
 from loket.audit import AuditLog, Pseudonymizer
 from loket.config import ConfigError, load_settings
 from loket.db.engine import Database
+from loket.db.scope import OPERATOR
 from loket.staff.apikeys import SCOPES
 from loket.staff.audit_bridge import LoketAudit
 from loket.staff.errors import StaffError
@@ -56,7 +57,7 @@ def _run(work: Callable[[StaffService], Awaitable[T]]) -> T:
         _fail(str(exc))
 
     async def go() -> T:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, default_scope=OPERATOR)
         audit = LoketAudit(AuditLog(db, Pseudonymizer(master_key)))
         try:
             return await work(StaffService.build(db, master_key, audit=audit))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loket.clock import Clock
 from loket.db.engine import Database
+from loket.db.scope import SystemReason
 from loket.staff.audit import AuditEvent, AuditSink, Detail
 from loket.staff.passwords import Passwords
 from loket.staff.policy import StaffKeys, StaffPolicy
@@ -25,6 +28,13 @@ class StaffContext:
     audit: AuditSink
     limiter: IpLimiter
     throttle: LoginThrottle
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Staff identity spans tenants (a user's memberships, sessions before a tenant is chosen):
+        it works in the listed system scope and checks the principal's tenant in code."""
+        async with self.db.system_session(SystemReason.STAFF_AUTH) as session:
+            yield session
 
     async def record(
         self,

@@ -52,7 +52,7 @@ class SignIn:
     async def password(self, email: str, password: str, *, address: str, tenant_id: str | None = None) -> Step:
         self._ctx.limiter.check("login", address)
         key = self._ctx.keys.login_key(email)
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             await self._ctx.throttle.check(session, key)
             user = await session.scalar(select(StaffUser).where(StaffUser.email == email.strip().casefold()))
             stored = user.password_hash if user is not None and user.status == "active" else None
@@ -63,7 +63,7 @@ class SignIn:
             ok = await asyncio.to_thread(self._ctx.passwords.verify, stored, password)
         rehash = ok and stored is not None and self._ctx.passwords.needs_rehash(stored)
         new_hash = await asyncio.to_thread(self._ctx.passwords.hash, password) if rehash else None
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             memberships = await memberships_of(session, user.id) if user is not None else []
             if not ok or not memberships or user is None:
                 await self._ctx.throttle.failed(session, key)
@@ -104,7 +104,7 @@ class SignIn:
 
     async def enrol(self, token: str | None) -> totp.Enrolment:
         """A new TOTP secret for a session at the enrolment step; calling again replaces it."""
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             view = await self._at(session, token, SessionState.ENROL)
             user = await self._user(session, view)
             secret = totp.new_secret()
@@ -117,7 +117,7 @@ class SignIn:
         """Check a TOTP code (or, after enrolment, a backup code) and move the session on."""
         self._ctx.limiter.check("totp", address)
         now = self._ctx.clock.now()
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             view = await self._at(session, token, SessionState.ENROL, SessionState.TOTP)
             user = await self._user(session, view)
             key = self._ctx.keys.login_key(user.email)
@@ -173,14 +173,14 @@ class SignIn:
 
     async def change_password(self, token: str | None, current: str, new: str) -> Step:
         """Replace one's own password; every other session of the account ends."""
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             view = await self._at(session, token, SessionState.PASSWORD_CHANGE, SessionState.ACTIVE)
             user = await self._user(session, view)
             stored = user.password_hash
             memberships = await memberships_of(session, user.id)
             personal = await personal_words(session, user, [m.tenant_id for m in memberships])
         if not await asyncio.to_thread(self._ctx.passwords.verify, stored, current):
-            async with self._ctx.db.transaction() as session:
+            async with self._ctx.transaction() as session:
                 await self._ctx.throttle.failed(session, self._ctx.keys.login_key(user.email))
                 await self._ctx.record(
                     "staff.login",
@@ -196,7 +196,7 @@ class SignIn:
             raise InvalidRequest("the new password must differ from the current one")
         check_strength(new, personal=personal)
         hashed = await asyncio.to_thread(self._ctx.passwords.hash, new)
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             now = self._ctx.clock.now()
             await session.execute(
                 update(StaffUser)
@@ -217,7 +217,7 @@ class SignIn:
 
     async def principal(self, token: str | None) -> Principal:
         """The active principal behind a session token; raises for any session not fully signed in."""
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             view = await self._sessions.resolve(session, token)
             if view.state is not SessionState.ACTIVE:
                 raise SessionInvalid("signing in is not complete: finish the TOTP step first")
@@ -230,12 +230,12 @@ class SignIn:
         return Principal(user_id=view.user_id, session_id=view.id, tenant_id=view.tenant_id, role=role)
 
     async def session_of(self, token: str | None) -> SessionView:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             return await self._sessions.resolve(session, token)
 
     async def switch_tenant(self, principal: Principal, tenant_id: str | None) -> Step:
         """Bind the session to another tenant (None: the platform scope), under a fresh token."""
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             memberships = await memberships_of(session, principal.user_id)
             member = any(m.tenant_id == tenant_id for m in memberships)
             role = effective_role(memberships, tenant_id)
@@ -258,7 +258,7 @@ class SignIn:
         return Step(token, self._ctx.keys.csrf_token(token), SessionState.ACTIVE)
 
     async def logout(self, token: str | None) -> None:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             view = await self._sessions.resolve(session, token)
             await self._sessions.revoke(session, view.id, "logout")
             await self._ctx.record(
@@ -271,7 +271,7 @@ class SignIn:
             )
 
     async def revoke_all(self, principal: Principal) -> int:
-        async with self._ctx.db.transaction() as session:
+        async with self._ctx.transaction() as session:
             count = await self._sessions.revoke_all(session, principal.user_id, "revoked_by_user")
             await self._ctx.record(
                 "staff.sessions.revoked",

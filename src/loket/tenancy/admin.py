@@ -10,6 +10,7 @@ from sqlalchemy import select
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
 from loket.db.models import PhoneNumber, Tenant
+from loket.db.scope import SystemReason
 from loket.security.secretbox import SecretBox
 
 TENANT_KINDS = ("bank", "insurer", "lender")
@@ -58,7 +59,7 @@ def _check_number(spec: PhoneNumberSpec) -> None:
 
 async def upsert_tenant(db: Database, spec: TenantSpec, *, clock: Clock = system_clock) -> None:
     _check_tenant(spec)
-    async with db.transaction() as session:
+    async with db.system_session(SystemReason.PLATFORM_ADMIN) as session:
         row = await session.get(Tenant, spec.tenant_id)
         if row is None:
             row = Tenant(id=spec.tenant_id, created_at=clock.now(), status="active")
@@ -75,7 +76,7 @@ async def upsert_phone_number(
     db: Database, box: SecretBox, spec: PhoneNumberSpec, *, clock: Clock = system_clock
 ) -> None:
     _check_number(spec)
-    async with db.transaction() as session:
+    async with db.system_session(SystemReason.PLATFORM_ADMIN) as session:
         if await session.get(Tenant, spec.tenant_id) is None:
             raise TenancyError(f"unknown tenant {spec.tenant_id!r}")
         row = await session.get(PhoneNumber, spec.phone_number_id)
@@ -94,5 +95,5 @@ async def upsert_phone_number(
 
 
 async def list_tenants(db: Database) -> list[Tenant]:
-    async with db.sessions() as session:
+    async with db.system_session(SystemReason.PLATFORM_ADMIN) as session:
         return list((await session.execute(select(Tenant).order_by(Tenant.id))).scalars())

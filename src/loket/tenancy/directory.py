@@ -10,6 +10,7 @@ from sqlalchemy import select
 from loket.clock import Clock, system_clock
 from loket.db.engine import Database
 from loket.db.models import PhoneNumber, Tenant
+from loket.db.scope import SystemReason
 from loket.security.secretbox import SecretBox
 
 
@@ -48,7 +49,7 @@ class PhoneDirectory:
         self._tokens: dict[str, bytes] = {}
 
     async def refresh(self) -> None:
-        async with self._db.sessions() as session:
+        async with self._db.system_session(SystemReason.DIRECTORY) as session:
             tenants = (await session.execute(select(Tenant))).scalars().all()
             numbers = (await session.execute(select(PhoneNumber))).scalars().all()
         self._tenants = {

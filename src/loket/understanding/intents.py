@@ -38,6 +38,8 @@ class Intent(enum.StrEnum):
     COMPLAINT_STATUS = "complaint_status"
     DATA_ACCESS_REQUEST = "data_access_request"
     DATA_ERASURE_REQUEST = "data_erasure_request"
+    DATA_CORRECTION_REQUEST = "data_correction_request"
+    AUTOMATED_DECISION_OBJECTION = "automated_decision_objection"
     MARKETING_OPT_OUT = "marketing_opt_out"
     LANGUAGE_EN = "language_en"
     LANGUAGE_ID = "language_id"

@@ -12,14 +12,18 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from loket import __version__
+from loket.console.app import install_console
 from loket.db.migrate import check_schema
+from loket.db.scope import SystemReason, system_scope
 from loket.dialogue.agent_api import build_agent_router
 from loket.flows.keys import load_flows_key
 from loket.flows.service import FlowService
+from loket.privacy.web import build_privacy_router
 from loket.runtime import Runtime
 from loket.web.flows import FLOWS_PATH, FlowRoute
 from loket.web.governance import audit_keyring, checkpoint_forever, install_governance
 from loket.web.health import Health
+from loket.web.scope_reset import ScopeReset
 from loket.web.webhook import WebhookFastPath, WhatsAppWebhook
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
@@ -47,7 +51,8 @@ def build_app(
         for start, _ in companions:
             await start()
         await runtime.start(process=process, dispatch=dispatch)
-        checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime))) if process else None
+        with system_scope(SystemReason.SCHEDULER):  # checkpoints sign every tenant's log
+            checkpoints = asyncio.create_task(checkpoint_forever(audit_keyring(runtime))) if process else None
         try:
             yield
         finally:
@@ -66,7 +71,9 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(ScopeReset)  # every request starts without a tenant scope (loket.db.scope)
     install_governance(app, runtime, headers_exclude=(*(mounts or {}), WEBHOOK_PATH))
+    install_console(app, redis_url=settings.redis_url)  # the staff console under /console (docs/console.md)
     webhook = WhatsAppWebhook(
         runtime.ingest,
         app_secret=settings.meta_app_secret or "",
@@ -89,6 +96,7 @@ def build_app(
     app.add_route("/metrics", health.metrics, methods=["GET"], include_in_schema=False)
     app.include_router(runtime.outbound.events_router())
     app.include_router(build_agent_router(runtime.db, clock=runtime.clock))
+    app.include_router(build_privacy_router(runtime))  # data-subject requests (docs/privacy.md)
     for path, sub_app in (mounts or {}).items():
         app.mount(path, sub_app)
     return WebhookFastPath(app, webhook, WEBHOOK_PATH)

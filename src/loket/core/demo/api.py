@@ -29,8 +29,9 @@ from loket.core.port import (
     Policy,
     StepUpRequest,
     Transaction,
+    TransactionHold,
 )
-from loket.core.wire import BlockCardBody, DecisionBody, ErrorBody, ErrorDetail, Items, StepUpBody
+from loket.core.wire import BlockCardBody, DecisionBody, ErrorBody, ErrorDetail, HoldBody, Items, StepUpBody
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,11 @@ def build_core_router(core: DemoCore, *, api_key: str | None = None) -> APIRoute
     async def block_card(tenant_id: str, card_id: str, body: BlockCardBody) -> CardBlock:
         """Idempotent: blocking a blocked card answers with the original block."""
         return await core.block_card(tenant_id, card_id, body.reason)
+
+    @router.post(f"{tenant}/transactions/{{transaction_ref}}/hold")
+    async def hold_transaction(tenant_id: str, transaction_ref: str, body: HoldBody) -> TransactionHold:
+        """Idempotent: holding a held transaction answers with the original hold."""
+        return await core.hold_transaction(tenant_id, transaction_ref, body.reason, account_id=body.account_id)
 
     @router.get(f"{tenant}/customers/{{customer_id}}/policies")
     async def policies(tenant_id: str, customer_id: str) -> Items[Policy]:

@@ -31,6 +31,7 @@ from loket.core.port import (
     StepUpRequest,
     StepUpStatus,
     Transaction,
+    TransactionHold,
 )
 
 MAX_STEP_UP_TTL_SECONDS = 15 * 60
@@ -94,6 +95,7 @@ class DemoCore:
         self._times = {a: [t.posted_at for t in ts] for a, ts in self._transactions.items()}
         self._blocks: dict[tuple[str, str], CardBlock] = {}
         self._step_ups: dict[tuple[str, str], StepUpRequest] = {}
+        self._holds: dict[tuple[str, str], TransactionHold] = {}
 
     @classmethod
     def generate(cls, clock: Clock, *, seed: int = DEFAULT_SEED, as_of: date | None = None) -> DemoCore:
@@ -170,6 +172,36 @@ class DemoCore:
         self._blocks[tenant_id, card_id] = block
         self._cards[tenant_id, card_id] = dataclasses.replace(card, status=CardStatus.BLOCKED)
         return block
+
+    async def hold_transaction(
+        self, tenant_id: str, transaction_ref: str, reason: str, *, account_id: str | None = None
+    ) -> TransactionHold:
+        """Idempotent. The demo ledger has no pending authorisations, so any reference is held once
+        the account (when named) is known; a posted transaction must belong to that account."""
+        self.tenant(tenant_id)
+        if not transaction_ref.strip() or len(transaction_ref) > 64:
+            raise InvalidRequest("a transaction reference of 1 to 64 characters is required")
+        if not reason.strip():
+            raise InvalidRequest("a reason is required to hold a transaction")
+        if account_id is not None:
+            if (tenant_id, account_id) not in self._accounts:
+                raise NotFound(f"unknown account {account_id!r}")
+            owner = next(
+                (a for a, ts in self._transactions.items() if any(t.transaction_id == transaction_ref for t in ts)),
+                None,
+            )
+            if owner is not None and owner != account_id:
+                raise Conflict(f"transaction {transaction_ref!r} is not on account {account_id!r}")
+        if existing := self._holds.get((tenant_id, transaction_ref)):
+            return existing
+        now = self._clock.now()
+        hold = TransactionHold(transaction_ref, f"HLD-{now:%Y%m%d}-{secrets.token_hex(4).upper()}", now, account_id)
+        self._holds[tenant_id, transaction_ref] = hold
+        return hold
+
+    def holds(self, tenant_id: str) -> list[TransactionHold]:
+        """Every hold of the tenant (the demo's own view, for the sandbox and tests)."""
+        return [h for (tid, _), h in self._holds.items() if tid == tenant_id]
 
     async def request_step_up(self, tenant_id: str, customer_id: str, action: str, ttl_seconds: int) -> StepUpRequest:
         await self.get_customer(tenant_id, customer_id)

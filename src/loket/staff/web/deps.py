@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Request, Response
 
+from loket.db.scope import SystemReason, bind_system, bind_tenant
 from loket.staff.access import Principal
 from loket.staff.apikeys import SCOPES, ApiKeyPrincipal
 from loket.staff.errors import (
@@ -123,7 +124,16 @@ async def current_principal(request: Request) -> Principal:
     with http_errors():
         principal = await staff.signin.principal(token)
         await check_csrf(request, staff, token)
+    bind_principal_scope(principal)
     return principal
+
+
+def bind_principal_scope(principal: Principal) -> None:
+    """The rest of the request sees only the session's tenant (platform scope: the listed system scope)."""
+    if principal.tenant_id is None:
+        bind_system(SystemReason.PLATFORM_ADMIN)
+    else:
+        bind_tenant(principal.tenant_id)
 
 
 @cache
@@ -136,6 +146,7 @@ def require(permission: str) -> Callable[..., Awaitable[Principal]]:
             raise HTTPException(403, detail=f"your role ({principal.role.value}) lacks the permission {permission}")
         if principal.probe:
             raise HTTPException(204, headers={PROBE_HEADER: "granted"})
+        bind_principal_scope(principal)  # again: `current_principal` may be overridden
         return principal
 
     dependency.__name__ = f"require_{permission.replace('.', '_')}"
@@ -169,7 +180,9 @@ def require_api_key(scope: str) -> Callable[..., Awaitable[ApiKeyPrincipal]]:
         with http_errors():
             if kind.lower() != "bearer":
                 raise InvalidApiKey()
-            return await staff_of(request).api_keys.verify(presented.strip(), scope)
+            principal = await staff_of(request).api_keys.verify(presented.strip(), scope)
+        bind_tenant(principal.tenant_id)  # the key's tenant, whatever the request names
+        return principal
 
     dependency.__name__ = f"api_key_{scope.replace(':', '_')}"
     REGISTRY[dependency] = Requirement("api_key", scope)

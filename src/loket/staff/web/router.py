@@ -11,6 +11,7 @@ from loket.staff.web.deps import no_store
 from loket.staff.web.headers import SecurityHeaders
 from loket.staff.web.routes_admin import add_admin_routes
 from loket.staff.web.routes_signin import add_signin_routes
+from loket.web.scope_reset import ScopeReset
 
 PREFIX = "/v1/staff"
 
@@ -29,5 +30,6 @@ def install_staff(
     """Make `staff` the identity service of `app`, mount the staff API, and add the security headers."""
     app.state.staff = staff
     app.include_router(build_staff_router())
+    app.add_middleware(ScopeReset)  # a request's tenant scope ends with it (loket.db.scope)
     if headers:
         app.add_middleware(SecurityHeaders, exclude=headers_exclude)

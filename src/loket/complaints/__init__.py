@@ -1,0 +1,1 @@
+"""Complaints (pengaduan): registration, working-day SLA clocks, reminders and OJK reports (docs/complaints.md)."""
