@@ -306,3 +306,10 @@ async def test_odd_answers_are_typed(broken_url: str) -> None:
         assert await core.find_customer_by_phone("t", "+6281234567890") is None
         with pytest.raises(Conflict):
             await core.block_card("t", "busy", "hilang")
+
+
+def test_paths_are_logged_without_their_identifiers() -> None:
+    from loket.core.http import _shape
+
+    shaped = _shape("/v1/tenants/bank-nusantara/accounts/1234567890/transactions")
+    assert shaped == "/v1/tenants/bank-nusantara/accounts/{id}/transactions"

@@ -153,13 +153,20 @@ class HttpCore:
                 body = await response.read()
                 status = response.status
         except TimeoutError as exc:
-            raise CoreError(f"core timed out on {method} {path}", retryable=True) from exc
+            raise CoreError(f"core timed out on {method} {_shape(path)}", retryable=True) from exc
         except aiohttp.ClientError as exc:
-            raise CoreError(f"core unreachable on {method} {path}: {type(exc).__name__}", retryable=True) from exc
+            raise CoreError(
+                f"core unreachable on {method} {_shape(path)}: {type(exc).__name__}", retryable=True
+            ) from exc
         if 200 <= status < 300:
             return body
-        log.info("core answered %s to %s %s", status, method, path)
+        log.info("core answered %s to %s %s", status, method, _shape(path))
         raise _error(status, body, lookup=lookup)
+
+
+def _shape(path: str) -> str:
+    """The path with its identifiers blanked: customer, account and card numbers never reach a log."""
+    return "/".join("{id}" if sum(c.isdigit() for c in part) >= 4 else part for part in path.split("/"))
 
 
 class _CustomerMissing(NotFound):

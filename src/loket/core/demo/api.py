@@ -82,7 +82,8 @@ def _route_class(api_key: str | None) -> type[APIRoute]:
                 except InvalidRequest as exc:
                     return error_response(422, "invalid_request", str(exc))
                 except CoreError as exc:
-                    log.warning("core error on %s: %s", request.url.path, type(exc).__name__)
+                    # The handler's name, not the path: paths carry account and card numbers.
+                    log.warning("core error in %s: %s", getattr(handler, "__name__", "core"), type(exc).__name__)
                     status = 503 if exc.retryable else 500
                     return error_response(status, "unavailable" if exc.retryable else "internal", str(exc))
 
